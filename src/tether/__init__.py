@@ -1,0 +1,1 @@
+"""Tether: structured concurrency for Python, with Trio's API."""
