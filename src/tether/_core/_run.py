@@ -1,0 +1,1330 @@
+"""The run loop: :func:`run`, the :class:`Runner`, and guest mode.
+
+Theory of operation
+-------------------
+The loop is a generator, :func:`unrolled_run`. Each iteration it works out
+how long it may block, ``yield``s that timeout to its driver, gets back
+the I/O events, and then:
+
+1. wakes the tasks those events concern;
+2. fires expired timers (deadlines of cancel scopes, sleeping tasks,
+   timed callbacks), in deadline order, registration order for ties;
+3. takes the run queue as it stands (a *batch*) and steps every item in it,
+   in FIFO order. Items scheduled while the batch runs wait for the next
+   iteration, so a task that yields in a loop cannot starve others, and
+   plain callbacks (:func:`schedule_callback`) interleave with task steps
+   exactly as asyncio's ``call_soon`` would.
+
+The driver does the blocking: :func:`run` calls the I/O manager directly;
+guest mode (:func:`start_guest_run`) blocks in a worker thread and hands
+each tick to the host loop; :class:`SteppedRun` lets a caller turn the crank
+one iteration at a time. Because the generator owns all scheduler state,
+every driver gets identical semantics.
+
+Stepping a task is ``coro.send(value)`` inside the task's context, then a
+dispatch on the yielded trap message (see ``_traps``). Nothing else in
+tether resumes a coroutine.
+
+Per step the loop does O(1) work: no scan of the task set, no sorting.
+Timers are a heap (O(log n)); cancellation is an eager tree push (see
+``_cancel``).
+"""
+
+from __future__ import annotations
+
+import contextvars
+import functools
+import os
+import random
+import time
+from math import inf, isnan
+from typing import TYPE_CHECKING, Any, Final, TypeVar
+
+import attrs
+from outcome import Error, Outcome, Value, capture
+from sortedcontainers import SortedDict
+
+from .._util import coroutine_or_error, name_of
+from ._abc import Clock, Instrument
+from ._asyncgens import AsyncGenerators
+from ._cancel import CancelReason
+from ._context import GLOBAL_RUN_CONTEXT, current_runner, current_task
+from ._deadlines import Deadlines
+from ._entry_queue import EntryQueue, TetherToken, make_token
+from ._exceptions import Cancelled, RunFinishedError, TetherInternalError
+from ._instrumentation import Instruments
+from ._io_epoll import EpollIOManager
+from ._ki import KIManager, enable_ki_protection
+from ._nursery import Nursery, open_nursery
+from ._parking_lot import GLOBAL_PARKING_LOT_BREAKER
+from ._task import Task
+from ._thread_cache import THREAD_CACHE, start_thread_soon
+from ._traps import (
+    VALUE_NONE,
+    YIELD,
+    Abort,
+    PermanentlyDetachCoroutineObject,
+    WaitTaskRescheduled,
+    wait_task_rescheduled,
+)
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
+
+    from ._cancel import CancelStatus
+    from ._traps import RaiseCancelT
+
+T = TypeVar("T")
+
+# The longest we ever block in the kernel: a sanity cap, not a poll.
+_MAX_TIMEOUT: Final = 86400.0
+
+_WAITING_FOR_IDLE: Final = 1
+_AUTOJUMP_CLOCK: Final = 2
+
+# Opt-in, for tests: shuffle each batch (seeded, so an order can be replayed).
+SHUFFLE_ENV_VAR: Final = "TETHER_SHUFFLE_SCHEDULING_SEED"
+
+
+class SystemClock(Clock):
+    """The default clock: :func:`time.perf_counter`, no offset.
+
+    ``current_time()`` is therefore comparable with ``time.perf_counter()``
+    (and, on Linux, with ``time.monotonic()``, which reads the same clock).
+    """
+
+    __slots__ = ()
+
+    def start_clock(self) -> None:
+        pass
+
+    current_time = staticmethod(time.perf_counter)
+
+    def deadline_to_sleep_time(self, deadline: float) -> float:
+        return deadline - time.perf_counter()
+
+
+@attrs.frozen
+class RunStatistics:
+    """Run-loop debugging information (:func:`current_statistics`).
+
+    Attributes:
+        tasks_living: tasks spawned and not yet exited.
+        tasks_runnable: tasks waiting in the run queue.
+        seconds_to_next_deadline: time until the next timer fires (may be
+            negative if it is already due; ``inf`` if there is none).
+        io_statistics: the I/O backend's statistics; ``.backend`` names it.
+        run_sync_soon_queue_size: callbacks queued by ``run_sync_soon`` and
+            not yet run.
+    """
+
+    tasks_living: int
+    tasks_runnable: int
+    seconds_to_next_deadline: float
+    io_statistics: object
+    run_sync_soon_queue_size: int
+
+
+class CallbackHandle:
+    """A callback waiting in the run queue (see :func:`schedule_callback`).
+
+    Attributes:
+        callback: the function.
+        args: its positional arguments.
+        context: the :class:`contextvars.Context` it runs in.
+    """
+
+    __slots__ = ("_cancelled", "_runner", "_when", "args", "callback", "context")
+
+    def __init__(
+        self,
+        runner: Runner,
+        callback: Callable[..., object],
+        args: tuple[object, ...],
+        context: contextvars.Context | None,
+    ) -> None:
+        self._runner = runner
+        self.callback = callback
+        self.args = args
+        self.context = context
+        self._cancelled = False
+        self._when = inf
+
+    def __repr__(self) -> str:
+        state = " cancelled" if self._cancelled else ""
+        return f"<CallbackHandle {name_of(self.callback)}{state}>"
+
+    def cancel(self) -> None:
+        """Don't run the callback (if it has not run yet). Idempotent."""
+        if not self._cancelled:
+            self._cancelled = True
+            if self._when != inf:
+                self._runner.deadlines.remove(self._when, self)
+
+    def cancelled(self) -> bool:
+        """Whether :meth:`cancel` was called."""
+        return self._cancelled
+
+    def when(self) -> float:
+        """The time the callback is due (``inf`` for an immediate one)."""
+        return self._when
+
+    def _run(self) -> None:
+        if self._cancelled:
+            return
+        try:
+            if self.context is None:
+                self.callback(*self.args)
+            else:
+                self.context.run(self.callback, *self.args)
+        except BaseException as exc:
+            self._runner.callback_failed(exc, self)
+
+    # Timer protocol, for schedule_callback_at
+    def _timer_live(self, deadline: float) -> bool:
+        return not self._cancelled and self._when == deadline
+
+    def _timer_fire(self, deadline: float) -> None:
+        self._when = inf
+        self._runner.runq.append(self)
+
+
+class _SleepTimer:
+    """One sleeping task: a heap entry and, when called, the abort function."""
+
+    __slots__ = ("deadline", "task")
+
+    def __init__(self, task: Task, deadline: float) -> None:
+        self.task: Task | None = task
+        self.deadline = deadline
+
+    def _timer_live(self, deadline: float) -> bool:
+        return self.task is not None
+
+    def _timer_fire(self, deadline: float) -> None:
+        task = self.task
+        self.task = None
+        assert task is not None
+        task._runner.reschedule(task, VALUE_NONE)
+
+    def __call__(self, raise_cancel: RaiseCancelT) -> Abort:
+        task = self.task
+        if task is not None:
+            self.task = None
+            task._runner.deadlines.remove(self.deadline, self)
+        return Abort.SUCCEEDED
+
+
+class _GuestState:
+    """What guest mode keeps between ticks."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        run_sync_soon_threadsafe: Callable[[Callable[[], object]], object],
+        run_sync_soon_not_threadsafe: Callable[[Callable[[], object]], object],
+        done_callback: Callable[[Outcome[Any]], object],
+        gen: Generator[float, Any, None],
+    ) -> None:
+        self.runner = runner
+        self.run_sync_soon_threadsafe = run_sync_soon_threadsafe
+        self.run_sync_soon_not_threadsafe = run_sync_soon_not_threadsafe
+        self.done_callback = done_callback
+        self.gen = gen
+        self.next_send: Outcome[Any] = Value(None)
+
+    def guest_tick(self) -> None:
+        runner = self.runner
+        try:
+            timeout = self.next_send.send(self.gen)
+        except StopIteration:
+            assert runner.main_task_outcome is not None
+            self.done_callback(runner.main_task_outcome)
+            return
+        except TetherInternalError as exc:
+            self.done_callback(Error(exc))
+            return
+        # Avoid the thread hop when there is work to do right now.
+        events = capture(runner.io_manager.get_events, 0)
+        if timeout <= 0 or type(events) is Error or events.value:
+            self.next_send = events
+            runner.guest_tick_scheduled = True
+            self.run_sync_soon_not_threadsafe(self.guest_tick)
+            return
+        runner.guest_tick_scheduled = False
+
+        def get_events() -> object:
+            return runner.io_manager.get_events(timeout)
+
+        def deliver(events_outcome: Outcome[object]) -> None:
+            def in_host_thread() -> None:
+                self.next_send = events_outcome
+                runner.guest_tick_scheduled = True
+                self.guest_tick()
+
+            self.run_sync_soon_threadsafe(in_host_thread)
+
+        start_thread_soon(get_events, deliver, name="tether guest I/O wait")
+
+
+class Runner:
+    """All the state of one run. There is one per :func:`run` call; code
+    reaches it through the thread-local run context."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        instruments: Instruments,
+        io_manager: EpollIOManager,
+        strict_exception_groups: bool,
+        is_guest: bool = False,
+    ) -> None:
+        self.clock = clock
+        self.instruments = instruments
+        self.io_manager = io_manager
+        self.strict_exception_groups = strict_exception_groups
+        self.is_guest = is_guest
+        self.ki_manager = KIManager()
+        self.runq: list[Task | CallbackHandle] = []
+        self.tasks: set[Task] = set()
+        self.deadlines = Deadlines()
+        self.init_task: Task | None = None
+        self.main_task: Task | None = None
+        self.main_task_outcome: Outcome[Any] | None = None
+        self.system_nursery: Nursery | None = None
+        self.system_context = contextvars.copy_context()
+        self.entry_queue = EntryQueue(io_manager.force_wakeup)
+        self.entry_task: Task | None = None
+        self.entry_task_parked = False
+        self._token: TetherToken | None = None
+        self.ki_pending = False
+        self._ki_interrupt_queued = False
+        self.waiting_for_idle: SortedDict = SortedDict()
+        self.clock_autojump_threshold = inf
+        self.asyncgens = AsyncGenerators()
+        self._locals: dict[object, object] = {}
+        self.cancelled_class: type[Cancelled] = Cancelled
+        self.callback_error_handler: Callable[[BaseException, CallbackHandle], object] | None = (
+            None
+        )
+        self.crash_errors: list[BaseException] = []
+        self.guest_tick_scheduled = False
+        self.guest_state: _GuestState | None = None
+        seed = os.environ.get(SHUFFLE_ENV_VAR)
+        self.shuffle_rng: random.Random | None = None if seed is None else random.Random(seed)
+
+    # -- waking things up --------------------------------------------------------
+
+    def force_wakeup(self) -> None:
+        self.io_manager.force_wakeup()
+
+    def deadline_changed(self) -> None:
+        """Guest mode: the host may be blocked with a stale timeout."""
+        if self.is_guest:
+            self.force_guest_tick_asap()
+
+    def force_guest_tick_asap(self) -> None:
+        if self.guest_tick_scheduled:
+            return
+        self.guest_tick_scheduled = True
+        self.io_manager.force_wakeup()
+
+    def reschedule(self, task: Task, next_send: Outcome[Any] = VALUE_NONE) -> None:
+        """Put a task parked in ``wait_task_rescheduled`` back in the run queue."""
+        if task._next_send is not None:
+            raise RuntimeError(f"{task!r} was rescheduled twice (or was never asleep)")
+        task._abort_func = None
+        task.custom_sleep_data = None
+        task._next_send = next_send
+        if self.is_guest and not self.runq:
+            self.force_guest_tick_asap()
+        self.runq.append(task)
+        if "task_scheduled" in self.instruments:
+            self.instruments.call("task_scheduled", task)
+
+    # -- spawning and exiting -------------------------------------------------
+
+    def spawn_impl(
+        self,
+        async_fn: Callable[..., Awaitable[object]] | None,
+        args: Sequence[object],
+        nursery: Nursery | None,
+        name: object,
+        *,
+        system_task: bool = False,
+        context: contextvars.Context | None = None,
+        coro: Coroutine[Any, Any, Any] | None = None,
+    ) -> Task:
+        if nursery is not None and nursery._closed:
+            raise RuntimeError("Nursery is closed to new arrivals")
+        if context is None:
+            context = self.system_context.copy() if system_task else contextvars.copy_context()
+        if coro is None:
+            assert async_fn is not None
+            coro = context.run(coroutine_or_error, async_fn, args)
+            if name is None:
+                name = async_fn
+        elif name is None:
+            name = getattr(coro, "__qualname__", None) or repr(coro)
+        if isinstance(name, functools.partial):
+            name = name.func
+        if not isinstance(name, str):
+            name = name_of(name)
+        if not hasattr(coro, "cr_frame"):
+            # A coroutine implemented in C or Cython: give it a Python frame,
+            # which KeyboardInterrupt protection needs.
+            coro = _python_wrapper(coro)
+        task = Task._create(coro, self, name, context, nursery, system_task)
+        self.tasks.add(task)
+        if nursery is not None:
+            nursery._children.add(task)
+            task._activate_cancel_status(nursery._cancel_status)
+        if self.instruments:
+            if "task_spawned" in self.instruments:
+                self.instruments.call("task_spawned", task)
+            if "task_scheduled" in self.instruments:
+                self.instruments.call("task_scheduled", task)
+        if self.is_guest and not self.runq:
+            self.force_guest_tick_asap()
+        self.runq.append(task)
+        return task
+
+    def task_exited(self, task: Task, result: Outcome[Any]) -> None:
+        status = task._cancel_status
+        if status is not None and status.abandoned_by_misnesting and status.parent is None:
+            # The task exited a scope out of order; report it.
+            result = Error(
+                RuntimeError(
+                    f"Cancel scope stack corrupted: cancel scope surrounding {task!r} "
+                    "was exited while still in effect"
+                )
+            )
+        elif (
+            task._parent_nursery is not None
+            and status is not None
+            and status is not task._parent_nursery._cancel_status
+            and type(result) is not Error
+        ):
+            result = Error(
+                RuntimeError(
+                    f"Cancel scope stack corrupted: {task!r} exited without leaving "
+                    "every cancel scope it entered"
+                )
+            )
+        while task._child_nurseries:
+            nursery = task._child_nurseries.pop()
+            nursery.cancel_scope._cancel(
+                CancelReason(
+                    "nursery",
+                    repr(task),
+                    "Parent Task exited prematurely, abandoning this nursery "
+                    "without exiting it properly.",
+                )
+            )
+            nursery._closed = True
+        task._activate_cancel_status(None)
+        task._outcome = result
+        self.tasks.remove(task)
+        if task is self.main_task:
+            self.main_task_outcome = result
+            result = Value(None)
+        elif task is self.init_task:
+            if type(result) is Error:
+                raise TetherInternalError("internal error in tether") from result.error
+            return
+        if task._system and type(result) is Error:
+            # A crashed system task takes the whole run down, gracefully.
+            self.crash(result.error)
+            result = Value(None)
+        if task in GLOBAL_PARKING_LOT_BREAKER:
+            for lot in GLOBAL_PARKING_LOT_BREAKER.pop(task):
+                lot.break_lot(task)
+        on_exit = task._on_exit
+        if on_exit is not None:
+            task._on_exit = None
+            try:
+                on_exit(task, result)
+            except BaseException as exc:
+                self.crash(exc)
+            result = Value(None)
+        assert task._parent_nursery is not None
+        task._parent_nursery._child_finished(task, result)
+        if "task_exited" in self.instruments:
+            self.instruments.call("task_exited", task)
+
+    def crash(self, exc: BaseException) -> None:
+        """Record an error that must end the run (as TetherInternalError)."""
+        self.crash_errors.append(exc)
+        if self.system_nursery is not None:
+            self.system_nursery.cancel_scope._cancel(
+                CancelReason("shutdown", reason="a system task or callback crashed")
+            )
+
+    def callback_failed(self, exc: BaseException, handle: CallbackHandle) -> None:
+        handler = self.callback_error_handler
+        if handler is None:
+            self.crash(exc)
+            return
+        try:
+            handler(exc, handle)
+        except BaseException as exc2:
+            self.crash(exc2)
+
+    # -- the init task ------------------------------------------------------------
+
+    async def init(
+        self, async_fn: Callable[..., Awaitable[object]], args: Sequence[object]
+    ) -> None:
+        async with open_nursery() as run_sync_soon_nursery:
+            async with open_nursery() as self.system_nursery:
+                async with open_nursery() as main_task_nursery:
+                    try:
+                        self.main_task = self.spawn_impl(async_fn, args, main_task_nursery, None)
+                    except BaseException as exc:
+                        self.main_task_outcome = Error(exc)
+                        return
+                    self.entry_task = self.spawn_impl(
+                        self.entry_queue_task,
+                        (),
+                        run_sync_soon_nursery,
+                        "<TetherToken.run_sync_soon task>",
+                        system_task=True,
+                    )
+                # The main task is done: shut the system tasks down.
+                self.system_nursery.cancel_scope._cancel(CancelReason("shutdown"))
+            await self.asyncgens.finalize_remaining(self)
+            # Nothing user-provided can run any more, except run_sync_soon
+            # callbacks, so the entry queue can close.
+            run_sync_soon_nursery.cancel_scope._cancel(CancelReason("shutdown"))
+        if self.crash_errors:
+            raise BaseExceptionGroup("tether crashed", self.crash_errors)
+
+    async def entry_queue_task(self) -> None:
+        entry_queue = self.entry_queue
+
+        def abort(_: RaiseCancelT) -> Abort:
+            self.entry_task_parked = False
+            return Abort.SUCCEEDED
+
+        try:
+            while True:
+                entry_queue.run_pending(self._entry_callback_failed)
+                if entry_queue.queue or entry_queue.idempotent_queue:
+                    await _yield_checkpoint()
+                    continue
+                self.entry_task_parked = True
+                await wait_task_rescheduled(abort)
+        except Cancelled:
+            pass
+        finally:
+            # Whatever arrives from now on is refused; whatever is queued
+            # still runs.
+            entry_queue.close()
+            entry_queue.run_pending(self._entry_callback_failed)
+
+    def _entry_callback_failed(self, exc: BaseException) -> None:
+        self.crash(exc)
+
+    def wake_entry_task(self) -> None:
+        if self.entry_task_parked and self.entry_task is not None:
+            self.entry_task_parked = False
+            self.reschedule(self.entry_task)
+
+    # -- KeyboardInterrupt ------------------------------------------------------
+
+    def deliver_ki(self) -> None:
+        self.ki_pending = True
+        try:
+            self.entry_queue.run_sync_soon(self._deliver_ki_cb, idempotent=True)
+        except RunFinishedError:
+            pass
+
+    def _deliver_ki_cb(self) -> None:
+        if not self.ki_pending or self._ki_interrupt_queued:
+            return
+        main = self.main_task
+        if main is None or main._outcome is not None:
+            return  # run() raises KeyboardInterrupt at the end
+
+        def make_ki() -> BaseException:
+            self.ki_pending = False
+            self._ki_interrupt_queued = False
+            return KeyboardInterrupt()
+
+        self._ki_interrupt_queued = True
+        deliver_interrupt(main, make_ki, shieldable=False)
+
+    # -- run-wide plumbing --------------------------------------------------------
+
+    @property
+    def token(self) -> TetherToken:
+        if self._token is None:
+            self._token = make_token(self)
+        return self._token
+
+    def close(self) -> None:
+        self.io_manager.close()
+        self.entry_queue.close()
+        self.asyncgens.close()
+        self.ki_manager.close()
+
+    def step_task_throw(self, task: Task, exc: BaseException) -> None:
+        """Resume ``task`` by throwing ``exc`` into its coroutine (only used
+        for foreign yields, whose yield points expect that protocol)."""
+        ctx = GLOBAL_RUN_CONTEXT
+        ctx.task = task
+        try:
+            msg = task.context.run(task.coro.throw, exc)
+        except StopIteration as stop:
+            result: Outcome[Any] | None = Value(stop.value)
+        except BaseException as task_exc:
+            tb = task_exc.__traceback__
+            result = Error(task_exc.with_traceback(tb.tb_next if tb is not None else None))
+        else:
+            result = self.handle_msg(task, msg)
+        finally:
+            del ctx.task
+        if result is not None:
+            self.task_exited(task, result)
+
+    def handle_msg(self, task: Task, msg: object) -> Outcome[Any] | None:
+        """Deal with anything a task yielded other than the two hot cases."""
+        if msg is YIELD:
+            task._next_send = task
+            self.runq.append(task)
+        elif type(msg) is WaitTaskRescheduled:
+            if task._next_send is None:
+                task._abort_func = msg.abort_func
+            if (
+                task._cancel_status.effectively_cancelled
+                or task._pending_interrupts is not None
+            ):
+                task._attempt_delivery_of_any_pending_cancel()
+        elif type(msg) is PermanentlyDetachCoroutineObject:
+            return msg.final_outcome
+        else:
+            exc = TypeError(
+                f"tether.run received unrecognized yield message {msg!r}. "
+                "Are you trying to use a library written for some other framework "
+                "like asyncio? That won't work without some kind of compatibility "
+                "shim (for asyncio code, see tether_asyncio)."
+            )
+            self.runq.append(
+                CallbackHandle(self, self.step_task_throw, (task, exc), None)
+            )
+        return None
+
+
+async def _python_wrapper(orig_coro: Awaitable[T]) -> T:
+    return await orig_coro
+
+
+@enable_ki_protection
+async def _yield_checkpoint() -> None:
+    from ._traps import cancel_shielded_checkpoint
+
+    await cancel_shielded_checkpoint()
+
+
+def setup_runner(
+    clock: Clock | None,
+    instruments: Sequence[Instrument],
+    restrict_keyboard_interrupt_to_checkpoints: bool,
+    strict_exception_groups: bool,
+    *,
+    is_guest: bool = False,
+) -> Runner:
+    if hasattr(GLOBAL_RUN_CONTEXT, "runner"):
+        raise RuntimeError("Attempted to call run() from inside a run()")
+    if clock is None:
+        clock = SystemClock()
+    elif not isinstance(clock, Clock):
+        raise TypeError(f"clock must be a tether.abc.Clock, not {clock!r}")
+    if not strict_exception_groups:
+        from .._deprecate import warn_deprecated
+
+        warn_deprecated(
+            "strict_exception_groups=False",
+            version="0.1",
+            issue=None,
+            instead="the default value of True and rewrite exception handlers to handle "
+            "ExceptionGroups",
+        )
+    runner = Runner(
+        clock,
+        Instruments(instruments),
+        EpollIOManager(),
+        strict_exception_groups,
+        is_guest=is_guest,
+    )
+    runner.ki_manager.install(runner.deliver_ki, restrict_keyboard_interrupt_to_checkpoints)
+    return runner
+
+
+@enable_ki_protection
+def unrolled_run(
+    runner: Runner,
+    async_fn: Callable[..., Awaitable[object]],
+    args: Sequence[object],
+    host_uses_signal_set_wakeup_fd: bool = False,
+) -> Generator[float, Any, None]:
+    """The run loop, one ``yield`` per iteration (see the module docstring)."""
+    __tracebackhide__ = True
+    ctx = GLOBAL_RUN_CONTEXT
+    ctx.runner = runner
+    try:
+        if not host_uses_signal_set_wakeup_fd:
+            runner.io_manager._force_wakeup.wakeup_on_signals()
+        runner.asyncgens.install_hooks(runner)
+        if "before_run" in runner.instruments:
+            runner.instruments.call("before_run")
+        runner.clock.start_clock()
+        runner.init_task = runner.spawn_impl(
+            runner.init, (async_fn, args), None, "<init>", system_task=True
+        )
+
+        clock = runner.clock
+        deadlines = runner.deadlines
+        heap = deadlines._heap
+        instruments = runner.instruments
+        entry_queue = runner.entry_queue
+        io_manager = runner.io_manager
+        tasks = runner.tasks
+        Task_ = Task
+        YIELD_ = YIELD
+        Wait_ = WaitTaskRescheduled
+        handle_msg = runner.handle_msg
+        task_exited = runner.task_exited
+
+        while tasks:
+            if runner.runq:
+                timeout = 0.0
+            else:
+                timeout = clock.deadline_to_sleep_time(deadlines.next_deadline())
+                if timeout < 0:
+                    timeout = 0.0
+                elif timeout > _MAX_TIMEOUT:
+                    timeout = _MAX_TIMEOUT
+            idle_primed = 0
+            if runner.waiting_for_idle:
+                cushion = runner.waiting_for_idle.keys()[0][0]
+                if cushion < timeout:
+                    timeout = cushion
+                    idle_primed = _WAITING_FOR_IDLE
+            elif runner.clock_autojump_threshold < timeout:
+                timeout = runner.clock_autojump_threshold
+                idle_primed = _AUTOJUMP_CLOCK
+
+            if "before_io_wait" in instruments:
+                instruments.call("before_io_wait", timeout)
+            del ctx.runner
+            events = yield timeout
+            ctx.runner = runner
+            io_manager.process_events(events)
+            if "after_io_wait" in instruments:
+                instruments.call("after_io_wait", timeout)
+            if entry_queue.queue or entry_queue.idempotent_queue:
+                runner.wake_entry_task()
+
+            if heap and heap[0][0] <= clock.current_time():
+                deadlines.expire(clock.current_time())
+
+            if idle_primed and not runner.runq:
+                if idle_primed == _WAITING_FOR_IDLE:
+                    while runner.waiting_for_idle:
+                        key, waiter = runner.waiting_for_idle.peekitem(0)
+                        if key[0] != cushion:
+                            break
+                        del runner.waiting_for_idle[key]
+                        runner.reschedule(waiter)
+                else:
+                    clock._autojump()  # type: ignore[attr-defined]
+                    if heap and heap[0][0] <= clock.current_time():
+                        deadlines.expire(clock.current_time())
+
+            batch = runner.runq
+            runner.runq = []
+            if runner.shuffle_rng is not None:
+                runner.shuffle_rng.shuffle(batch)
+            for item in batch:
+                if type(item) is not Task_:
+                    item._run()  # type: ignore[union-attr]
+                    continue
+                task = item
+                ctx.task = task
+                if instruments and "before_task_step" in instruments:
+                    instruments.call("before_task_step", task)
+                next_send = task._next_send
+                task._next_send = None
+                task._schedule_points += 1
+                result: Outcome[Any] | None = None
+                try:
+                    msg = task.context.run(task.coro.send, next_send)
+                except StopIteration as stop:
+                    result = Value(stop.value)
+                except BaseException as task_exc:
+                    tb = task_exc.__traceback__
+                    result = Error(
+                        task_exc.with_traceback(tb.tb_next if tb is not None else None)
+                    )
+                    del task_exc, tb
+                else:
+                    if msg is YIELD_:
+                        task._next_send = task
+                        runner.runq.append(task)
+                    elif type(msg) is Wait_:
+                        # (A task may reschedule itself before yielding.)
+                        if task._next_send is None:
+                            task._abort_func = msg.abort_func
+                        if (
+                            task._cancel_status.effectively_cancelled
+                            or task._pending_interrupts is not None
+                        ):
+                            task._attempt_delivery_of_any_pending_cancel()
+                    else:
+                        result = handle_msg(task, msg)
+                if result is not None:
+                    task_exited(task, result)
+                    result = None
+                if instruments and "after_task_step" in instruments:
+                    instruments.call("after_task_step", task)
+                del ctx.task
+            del batch, item
+
+        # Everything has exited.
+        if runner.ki_pending:
+            ki = KeyboardInterrupt()
+            if isinstance(runner.main_task_outcome, Error):
+                ki.__context__ = runner.main_task_outcome.error
+            runner.main_task_outcome = Error(ki)
+        if "after_run" in runner.instruments:
+            runner.instruments.call("after_run")
+    except GeneratorExit:
+        # The driver abandoned us (guest host gone): nothing more to do.
+        raise
+    except TetherInternalError:
+        raise
+    except BaseException as exc:
+        raise TetherInternalError("internal error in tether - please file a bug!") from exc
+    finally:
+        runner.close()
+        ctx.__dict__.pop("runner", None)
+        ctx.__dict__.pop("task", None)
+
+
+# -- entry points -----------------------------------------------------------------
+
+
+@enable_ki_protection
+def run(
+    async_fn: Callable[..., Awaitable[T]],
+    *args: object,
+    clock: Clock | None = None,
+    instruments: Sequence[Instrument] = (),
+    restrict_keyboard_interrupt_to_checkpoints: bool = False,
+    strict_exception_groups: bool = True,
+) -> T:
+    """Run ``async_fn(*args)`` as the main task of a new run, and return its result.
+
+    Everything tether does happens inside a call to ``run``: it starts the
+    scheduler, runs the function, waits until every task it started has
+    finished, and returns what the function returned (or raises what it
+    raised).
+
+    Args:
+        async_fn: an async function (not a coroutine object: pass ``main``,
+            not ``main()``).
+        args: positional arguments for ``async_fn``.
+        clock: a :class:`tether.abc.Clock` (default: the system's
+            monotonic clock, with no offset).
+        instruments: :class:`tether.abc.Instrument` objects to install.
+        restrict_keyboard_interrupt_to_checkpoints: if true, Ctrl-C raises
+            :exc:`KeyboardInterrupt` only at the main task's checkpoints,
+            never in the middle of user code.
+        strict_exception_groups: if true (the default), nurseries always
+            wrap errors in an :exc:`ExceptionGroup`. False is deprecated.
+
+    Raises:
+        RuntimeError: if called from inside another run in the same thread.
+        TypeError: if ``async_fn`` is not an async function.
+        TetherInternalError: if a system task or callback crashed, or
+            tether itself has a bug.
+    """
+    __tracebackhide__ = True
+    runner = setup_runner(
+        clock, instruments, restrict_keyboard_interrupt_to_checkpoints, strict_exception_groups
+    )
+    gen = unrolled_run(runner, async_fn, args)
+    get_events = runner.io_manager.get_events
+    try:
+        timeout = gen.send(None)
+        while True:
+            events = get_events(timeout) if timeout else _get_events_now(get_events)
+            timeout = gen.send(events)
+    except StopIteration:
+        pass
+    finally:
+        gen.close()
+    result = runner.main_task_outcome
+    assert result is not None
+    # Unwrapped inline, to keep an extra frame out of every traceback.
+    if type(result) is Value:
+        return result.value  # type: ignore[no-any-return]
+    exc = result.error  # type: ignore[attr-defined]
+    try:
+        raise exc
+    finally:
+        del exc, result
+
+
+def _get_events_now(get_events: Callable[[float], object]) -> object:
+    return get_events(0)
+
+
+def start_guest_run(
+    async_fn: Callable[..., Awaitable[object]],
+    *args: object,
+    run_sync_soon_threadsafe: Callable[[Callable[[], object]], object],
+    done_callback: Callable[[Outcome[Any]], object],
+    run_sync_soon_not_threadsafe: Callable[[Callable[[], object]], object] | None = None,
+    host_uses_signal_set_wakeup_fd: bool = False,
+    clock: Clock | None = None,
+    instruments: Sequence[Instrument] = (),
+    restrict_keyboard_interrupt_to_checkpoints: bool = False,
+    strict_exception_groups: bool = True,
+) -> None:
+    """Start ``async_fn(*args)`` as a *guest* inside another event loop (the *host*).
+
+    Tether's tasks then run on the host's thread, interleaved with the
+    host's own work: each scheduler iteration is a callback on the host,
+    and the blocking I/O wait happens in a worker thread. Returns at once;
+    the run's outcome goes to ``done_callback`` (an
+    :class:`outcome.Outcome`) when it ends.
+
+    Args:
+        run_sync_soon_threadsafe: the host's "call this soon" function that
+            may be called from any thread (e.g. asyncio's
+            ``loop.call_soon_threadsafe``).
+        done_callback: called on the host thread with the run's outcome.
+        run_sync_soon_not_threadsafe: a cheaper same-thread variant, if the
+            host has one (e.g. ``loop.call_soon``).
+        host_uses_signal_set_wakeup_fd: pass True if the host loop uses
+            :func:`signal.set_wakeup_fd` (asyncio does, on the main thread),
+            so tether leaves it alone.
+
+    The other arguments are as for :func:`run`.
+    """
+    runner = setup_runner(
+        clock,
+        instruments,
+        restrict_keyboard_interrupt_to_checkpoints,
+        strict_exception_groups,
+        is_guest=True,
+    )
+    gen = unrolled_run(runner, async_fn, args, host_uses_signal_set_wakeup_fd)
+    try:
+        timeout = gen.send(None)
+    except BaseException:
+        gen.close()
+        runner.close()
+        raise
+    del timeout
+    guest = _GuestState(
+        runner,
+        run_sync_soon_threadsafe,
+        run_sync_soon_not_threadsafe or run_sync_soon_threadsafe,
+        done_callback,
+        gen,
+    )
+    guest.next_send = Value([])
+    runner.guest_state = guest
+    runner.guest_tick_scheduled = True
+    guest.run_sync_soon_not_threadsafe(guest.guest_tick)
+
+
+class SteppedRun:
+    """A run that you drive by hand, one scheduler iteration at a time.
+
+    This is what an event-loop-compatibility layer needs to implement
+    "run until this completes, then stop, and carry on later":
+    :meth:`step` performs one iteration (including the I/O wait, capped by
+    ``max_block``), and the run's tasks simply stay asleep between calls.
+    Create with :func:`open_stepped_run`; always finish with :meth:`close`.
+
+    Between steps the calling thread is *not* inside the run: tether's
+    functions called there raise RuntimeError, exactly as outside
+    :func:`run`.
+    """
+
+    def __init__(self, runner: Runner, gen: Generator[float, Any, None]) -> None:
+        self._runner = runner
+        self._gen = gen
+        self._timeout: float | None = None
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has finished (its main task and all others exited)."""
+        return self._done
+
+    @property
+    def outcome(self) -> Outcome[Any]:
+        """The main task's :class:`outcome.Outcome`, once :attr:`done`.
+
+        Raises:
+            RuntimeError: if the run is not done yet.
+        """
+        if not self._done or self._runner.main_task_outcome is None:
+            raise RuntimeError("the run has not finished yet")
+        return self._runner.main_task_outcome
+
+    @property
+    def token(self) -> TetherToken:
+        """The run's token, for waking it from other threads."""
+        return self._runner.token
+
+    def step(self, max_block: float = inf) -> bool:
+        """Run one iteration, blocking in the I/O wait for at most
+        ``max_block`` seconds (less if the run has something due sooner).
+
+        Returns False once the run is done.
+        """
+        if self._done:
+            return False
+        try:
+            if self._timeout is None:
+                self._timeout = self._gen.send(None)
+            timeout = min(self._timeout, max_block)
+            events = self._runner.io_manager.get_events(timeout)
+            self._timeout = self._gen.send(events)
+        except StopIteration:
+            self._done = True
+            return False
+        except BaseException:
+            self._done = True
+            raise
+        return True
+
+    def close(self) -> None:
+        """Abandon the run if it is not done (its tasks never resume), and
+        release its resources."""
+        if not self._done:
+            self._gen.close()
+            self._done = True
+
+
+def open_stepped_run(
+    async_fn: Callable[..., Awaitable[object]],
+    *args: object,
+    clock: Clock | None = None,
+    instruments: Sequence[Instrument] = (),
+    strict_exception_groups: bool = True,
+) -> SteppedRun:
+    """Create a :class:`SteppedRun` for ``async_fn(*args)``; nothing runs
+    until its first :meth:`~SteppedRun.step`."""
+    runner = setup_runner(clock, instruments, True, strict_exception_groups)
+    gen = unrolled_run(runner, async_fn, args)
+    return SteppedRun(runner, gen)
+
+
+# -- public functions that need the runner -----------------------------------
+
+
+def current_time() -> float:
+    """The current time according to the run's clock (seconds, a float).
+
+    With the default clock this equals :func:`time.perf_counter` (no offset).
+
+    Raises:
+        RuntimeError: outside a run.
+    """
+    return current_runner().clock.current_time()
+
+
+def current_clock() -> Clock:
+    """The run's :class:`~tether.abc.Clock`."""
+    return current_runner().clock
+
+
+def current_root_task() -> Task | None:
+    """The run's root task (the parent of everything, including the main task)."""
+    return current_runner().init_task
+
+
+def current_statistics() -> RunStatistics:
+    """A :class:`RunStatistics` snapshot of the run loop."""
+    runner = current_runner()
+    return RunStatistics(
+        tasks_living=len(runner.tasks),
+        tasks_runnable=sum(1 for item in runner.runq if type(item) is Task),
+        seconds_to_next_deadline=runner.deadlines.next_deadline() - runner.clock.current_time(),
+        io_statistics=runner.io_manager.statistics(),
+        run_sync_soon_queue_size=runner.entry_queue.size(),
+    )
+
+
+def current_tether_token() -> TetherToken:
+    """The current run's :class:`TetherToken` (Trio: ``current_trio_token``)."""
+    return current_runner().token
+
+
+def reschedule(task: Task, next_send: Outcome[Any] = VALUE_NONE) -> None:
+    """Wake a task that is asleep in :func:`wait_task_rescheduled`.
+
+    Args:
+        task: the sleeping task.
+        next_send: the :class:`outcome.Outcome` its ``wait_task_rescheduled``
+            call returns (or raises). Default: ``Value(None)``.
+
+    Raises:
+        RuntimeError: if the task is not asleep (already scheduled).
+    """
+    current_runner().reschedule(task, next_send)
+
+
+def spawn_system_task(
+    async_fn: Callable[..., Awaitable[object]],
+    *args: object,
+    name: object = None,
+    context: contextvars.Context | None = None,
+) -> Task:
+    """Start a *system task*: one that belongs to the run rather than to a
+    nursery the caller holds.
+
+    System tasks live in a run-wide nursery, are cancelled when the main
+    task exits, are protected from KeyboardInterrupt by default, and must
+    not raise: an error in one crashes the run with
+    :exc:`~tether.TetherInternalError`. (A :exc:`~tether.Cancelled` at
+    shutdown is fine.)
+
+    Args:
+        context: the :class:`contextvars.Context` to run in (default: a
+            copy of the context :func:`run` was called in).
+    """
+    runner = current_runner()
+    return runner.spawn_impl(
+        async_fn, args, runner.system_nursery, name, system_task=True, context=context
+    )
+
+
+def spawn_owned(
+    coro: Coroutine[Any, Any, Any],
+    *,
+    name: object = None,
+    context: contextvars.Context | None = None,
+    on_exit: Callable[[Task, Outcome[Any]], object],
+) -> Task:
+    """Start a task that drives an existing coroutine object, owned by the run.
+
+    This is the hook for compatibility layers whose tasks are not
+    structured (an ``asyncio.create_task``, say): the task lives in the
+    run-wide system nursery, so it can never outlive the run, and is
+    cancelled when the main task exits; unlike a system task, it runs
+    unprotected user code, and its result or error goes to
+    ``on_exit(task, outcome)`` instead of crashing anything. If
+    ``on_exit`` itself raises, the run crashes.
+
+    Args:
+        coro: a coroutine object (it is driven directly: no wrapper frame).
+        name: the task name (default: the coroutine's qualified name).
+        context: the :class:`contextvars.Context` to run in (default: a
+            copy of the caller's).
+        on_exit: called, inside the run, when the task has finished.
+
+    Raises:
+        TypeError: if ``coro`` is not a coroutine object.
+        RuntimeError: outside a run, or after the run began shutting down.
+    """
+    if not hasattr(coro, "send") or not hasattr(coro, "throw"):
+        raise TypeError(f"spawn_owned() needs a coroutine object, not {coro!r}")
+    runner = current_runner()
+    if runner.system_nursery is None:
+        raise RuntimeError("the run is not ready for owned tasks yet")
+    task = runner.spawn_impl(
+        None, (), runner.system_nursery, name, context=context, coro=coro
+    )
+    task._on_exit = on_exit
+    return task
+
+
+def schedule_callback(
+    callback: Callable[..., object],
+    *args: object,
+    context: contextvars.Context | None = None,
+) -> CallbackHandle:
+    """Run ``callback(*args)`` from the run queue, in FIFO order with task steps.
+
+    The callback runs in the next scheduler batch, after everything already
+    queued (tasks and callbacks alike), like asyncio's ``call_soon``. It
+    runs outside any task. If it raises, the error goes to the handler set
+    with :func:`set_callback_error_handler`, or else crashes the run.
+
+    Args:
+        context: run the callback in this :class:`contextvars.Context`.
+
+    Returns:
+        A :class:`CallbackHandle` whose ``cancel()`` un-schedules it.
+    """
+    runner = current_runner()
+    handle = CallbackHandle(runner, callback, args, context)
+    if runner.is_guest and not runner.runq:
+        runner.force_guest_tick_asap()
+    runner.runq.append(handle)
+    return handle
+
+
+def schedule_callback_at(
+    when: float,
+    callback: Callable[..., object],
+    *args: object,
+    context: contextvars.Context | None = None,
+) -> CallbackHandle:
+    """Like :func:`schedule_callback`, but not before the run's clock reaches
+    ``when``. Due callbacks enter the run queue in deadline order (ties in
+    the order they were scheduled), after the I/O events of that iteration.
+    """
+    if isnan(when):
+        raise ValueError("when must not be NaN")
+    runner = current_runner()
+    handle = CallbackHandle(runner, callback, args, context)
+    handle._when = when
+    runner.deadlines.add(when, handle)
+    runner.deadline_changed()
+    return handle
+
+
+def set_callback_error_handler(
+    handler: Callable[[BaseException, CallbackHandle], object] | None,
+) -> None:
+    """Decide what happens when a :func:`schedule_callback` callback raises:
+    ``handler(exc, handle)`` is called (``None`` restores the default, which
+    crashes the run with :exc:`~tether.TetherInternalError`)."""
+    current_runner().callback_error_handler = handler
+
+
+def set_cancelled_class(cls: type[Cancelled]) -> None:
+    """Make this run raise instances of ``cls`` wherever it would raise
+    :exc:`~tether.Cancelled`.
+
+    ``cls`` must be a subclass of Cancelled, so cancel scopes still
+    recognise it. This is how ``tether_asyncio`` makes a scope's
+    cancellation also an ``asyncio.CancelledError`` (a class deriving from
+    both), without the core ever importing asyncio: asyncio-style code's
+    ``except CancelledError`` then sees it, and the scope still catches it
+    when it propagates.
+
+    Raises:
+        TypeError: if ``cls`` is not a subclass of Cancelled.
+    """
+    if not (isinstance(cls, type) and issubclass(cls, Cancelled)):
+        raise TypeError("set_cancelled_class() needs a subclass of tether.Cancelled")
+    current_runner().cancelled_class = cls
+
+
+def deliver_interrupt(
+    task: Task,
+    exc_factory: Callable[[], BaseException],
+    *,
+    shieldable: bool = True,
+) -> None:
+    """Make ``task`` raise ``exc_factory()`` once, at its next cancel point.
+
+    This is one-shot (edge-triggered) delivery, as asyncio's
+    ``Task.cancel()`` needs, next to tether's level-triggered scopes:
+
+    * If the task is blocked now (and, for a ``shieldable`` interrupt, not
+      inside a shielded cancel scope), its abort function is called at
+      once and the task wakes up raising the exception.
+    * Otherwise the interrupt stays *pending* and is raised at the task's
+      next checkpoint or blocking call that is outside any shield.
+    * Interrupts queue up in order; each is delivered once.
+
+    The factory is called exactly when the exception is raised, so its
+    traceback starts in the task.
+
+    Raises:
+        RuntimeError: if the task has already exited.
+    """
+    if task._outcome is not None:
+        raise RuntimeError(f"{task!r} has already exited")
+    entry = (exc_factory, shieldable)
+    if task._pending_interrupts is None:
+        task._pending_interrupts = [entry]
+    else:
+        task._pending_interrupts.append(entry)
+    task._attempt_delivery_of_any_pending_cancel()
+
+
+def pending_interrupts(task: Task) -> int:
+    """How many interrupts (see :func:`deliver_interrupt`) wait to be raised in ``task``."""
+    return len(task._pending_interrupts or ())
+
+
+def discard_interrupts(task: Task) -> int:
+    """Withdraw every pending interrupt of ``task``; return how many there were."""
+    count = len(task._pending_interrupts or ())
+    task._pending_interrupts = None
+    return count
+
+
+def current_effective_deadline() -> float:
+    """The earliest deadline that applies to the current code, taking
+    shields into account (``-inf`` if it is already cancelled, ``inf`` if
+    there is none)."""
+    status: CancelStatus | None = current_task()._cancel_status
+    deadline = inf
+    while status is not None:
+        if status.effectively_cancelled:
+            return -inf
+        scope = status._scope
+        if scope._deadline < deadline:
+            deadline = scope._deadline
+        if scope._shield:
+            break
+        status = status._parent
+    return deadline
+
+
+def add_instrument(instrument: Instrument) -> None:
+    """Start calling ``instrument``'s hooks in the current run (no-op if present)."""
+    current_runner().instruments.add_instrument(instrument)
+
+
+def remove_instrument(instrument: Instrument) -> None:
+    """Stop calling ``instrument``'s hooks.
+
+    Raises:
+        KeyError: if it was not installed.
+    """
+    current_runner().instruments.remove_instrument(instrument)
+
+
+async def wait_all_tasks_blocked(cushion: float = 0.0) -> None:
+    """Block until every other task in the run is blocked, and has been for
+    ``cushion`` seconds of real time; then return.
+
+    The building block for deterministic tests: after it returns, anything
+    the other tasks could do without outside input has been done. Tasks
+    waiting here with smaller cushions wake first; equal cushions wake
+    together.
+    """
+    task = current_task()
+    runner = task._runner
+    key = (cushion, id(task))
+    runner.waiting_for_idle[key] = task
+
+    def abort(_: RaiseCancelT) -> Abort:
+        del runner.waiting_for_idle[key]
+        return Abort.SUCCEEDED
+
+    await wait_task_rescheduled(abort)
+
+
+def _after_fork_in_child() -> None:
+    # The child is a new process: no run, no worker threads.
+    GLOBAL_RUN_CONTEXT.__dict__.clear()
+    THREAD_CACHE._idle_workers.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)

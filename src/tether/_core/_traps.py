@@ -1,0 +1,212 @@
+"""The only functions that ever yield control back to the run loop.
+
+Every blocking operation in tether ends in one of these traps. A trap
+yields a typed message; the run loop dispatches on the message's identity or
+type, and later resumes the task by ``send()``-ing a value in:
+
+* :data:`YIELD` — a bare schedule point: put me at the back of the run queue.
+  The loop sends the :class:`Task` itself back, which saves the trap a
+  thread-local lookup when it then checks for cancellation.
+* :class:`WaitTaskRescheduled` — park until someone calls :func:`reschedule`.
+  The loop sends an :class:`outcome.Outcome`, which the trap unwraps *inside
+  the task's frame*. The loop never ``throw()``s into a coroutine, so
+  exception context and tracebacks are exactly what the user's code made.
+* :class:`PermanentlyDetachCoroutineObject` — the task is over as far as
+  tether is concerned; someone else now owns the coroutine.
+"""
+
+from __future__ import annotations
+
+import enum
+import types
+from typing import TYPE_CHECKING, Any, NoReturn, TypeAlias
+
+import outcome
+
+from ._context import GLOBAL_RUN_CONTEXT, current_task
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Generator
+
+    from ._task import Task
+
+
+class Abort(enum.Enum):
+    """What an abort function returns to say whether it could cancel the wait.
+
+    Attributes:
+        SUCCEEDED: The wait was undone; tether reschedules the task with
+            the cancellation exception.
+        FAILED: The wait cannot be undone now; whoever wakes the task later
+            is responsible for it.
+    """
+
+    SUCCEEDED = 1
+    FAILED = 2
+
+
+RaiseCancelT: TypeAlias = "Callable[[], NoReturn]"
+"""The type of the ``raise_cancel`` argument passed to an abort function."""
+
+
+class _ReusableValue(outcome.Value[None]):  # type: ignore[misc]
+    """A ``Value`` that may be unwrapped any number of times.
+
+    ``outcome.Value`` refuses a second ``unwrap()``, so each wake-up would
+    need a fresh one (about 0.4 µs). Waking a task with "no value" is by far
+    the commonest case, so it shares this one immutable instance.
+    """
+
+    __slots__ = ()
+
+    def unwrap(self) -> None:
+        return None
+
+
+VALUE_NONE: outcome.Value[None] = _ReusableValue(None)
+
+
+class _YieldMessage:
+    __slots__ = ()
+
+    def __repr__(self) -> str:
+        return "tether.YIELD"
+
+
+YIELD = _YieldMessage()
+
+
+class WaitTaskRescheduled:
+    """Trap message: park this task until :func:`reschedule` is called."""
+
+    __slots__ = ("abort_func",)
+
+    def __init__(self, abort_func: Callable[[RaiseCancelT], Abort]) -> None:
+        self.abort_func = abort_func
+
+
+class PermanentlyDetachCoroutineObject:
+    """Trap message: the task ends with ``final_outcome``; the coroutine
+    lives on under someone else's control."""
+
+    __slots__ = ("final_outcome",)
+
+    def __init__(self, final_outcome: outcome.Outcome[object]) -> None:
+        self.final_outcome = final_outcome
+
+
+@types.coroutine
+def _yield_msg(msg: object) -> Generator[object, Any, Any]:
+    return (yield msg)
+
+
+@types.coroutine
+def cancel_shielded_checkpoint() -> Generator[object, Any, None]:
+    """A schedule point that is not a cancel point.
+
+    Lets other tasks run, then returns; never raises
+    :exc:`~tether.Cancelled`. Equivalent to (but much cheaper than)::
+
+        with tether.CancelScope(shield=True):
+            await tether.lowlevel.checkpoint()
+    """
+    yield YIELD
+
+
+@types.coroutine
+def checkpoint() -> Generator[object, Any, None]:
+    """A pure checkpoint: a schedule point and a cancel point.
+
+    Lets other tasks run, then raises :exc:`~tether.Cancelled` if the
+    current task is inside a cancelled scope. ``await tether.sleep(0)``
+    does the same.
+    """
+    task: Task = yield YIELD
+    task._cancel_points += 1
+    if task._cancel_status.effectively_cancelled or task._pending_interrupts is not None:
+        task._raise_pending()
+
+
+async def checkpoint_if_cancelled() -> None:
+    """A cancel point that is not a schedule point: raises
+    :exc:`~tether.Cancelled` if the task is cancelled, and otherwise returns
+    at once without letting other tasks run."""
+    task = GLOBAL_RUN_CONTEXT.task
+    task._cancel_points += 1
+    if task._cancel_status.effectively_cancelled or task._pending_interrupts is not None:
+        task._raise_pending()
+        # A pending interrupt that cannot be delivered here (shielded)
+        # does not stop us.
+
+
+@types.coroutine
+def wait_task_rescheduled(
+    abort_func: Callable[[RaiseCancelT], Abort],
+) -> Generator[object, Any, Any]:
+    """Put the current task to sleep, with cancellation support.
+
+    The task sleeps until some other code calls :func:`reschedule` on it,
+    and this function then returns the value (or raises the error) of the
+    :class:`outcome.Outcome` passed there.
+
+    If the task is cancelled while asleep (or already is, when it calls
+    this), tether calls ``abort_func(raise_cancel)``. The abort function
+    must either undo whatever would have woken the task and return
+    :data:`Abort.SUCCEEDED` (tether then wakes the task with the exception
+    ``raise_cancel`` raises), or return :data:`Abort.FAILED`, in which case
+    the task stays asleep until someone reschedules it. An abort function
+    may also call ``raise_cancel()`` itself to capture the exception.
+
+    Abort functions run in the scheduler's context, with KeyboardInterrupt
+    protection, and must not raise.
+    """
+    return (yield WaitTaskRescheduled(abort_func)).unwrap()
+
+
+async def permanently_detach_coroutine_object(
+    final_outcome: outcome.Outcome[object],
+) -> Any:
+    """Make the current task exit (with ``final_outcome``) while its
+    coroutine goes on under someone else's control.
+
+    The caller must not be inside any cancel scope or nursery of its own:
+    everything it still has open would be left dangling.
+
+    Raises:
+        RuntimeError: if the task still has open nurseries.
+    """
+    task = current_task()
+    if task._child_nurseries:
+        raise RuntimeError("can't permanently detach a coroutine object with open nurseries")
+    return await _yield_msg(PermanentlyDetachCoroutineObject(final_outcome))
+
+
+async def temporarily_detach_coroutine_object(
+    abort_func: Callable[[RaiseCancelT], Abort],
+) -> Any:
+    """Hand the current coroutine to another event loop for a while.
+
+    The coroutine's next ``yield`` goes to whoever calls ``send()`` on it
+    next; tether treats the task as parked in :func:`wait_task_rescheduled`
+    (with ``abort_func``) until :func:`reattach_detached_coroutine_object`
+    is called. Returns whatever the foreign driver first sends in.
+    """
+    return await _yield_msg(WaitTaskRescheduled(abort_func))
+
+
+async def reattach_detached_coroutine_object(task: Task, yield_value: object) -> None:
+    """Give a coroutine detached with :func:`temporarily_detach_coroutine_object`
+    back to tether.
+
+    Must be called from inside that coroutine while the foreign loop drives
+    it. ``yield_value`` is yielded to the foreign driver once, after which
+    tether resumes the coroutine as ``task``.
+
+    Raises:
+        RuntimeError: if ``task`` does not own this coroutine.
+    """
+    if task.coro.cr_frame is None or not task.coro.cr_running:  # type: ignore[attr-defined]
+        raise RuntimeError("given task does not match calling coroutine")
+    task._runner.reschedule(task, outcome.Value("reattaching"))
+    value = await _yield_msg(yield_value)
+    assert value == outcome.Value("reattaching")
