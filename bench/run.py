@@ -345,11 +345,12 @@ def main(argv: list[str] | None = None) -> int:
         pyver = worker_python_version(python)
         vers = ", ".join(
             f"{name} {versions.get(name) or _pkg_version(python, name)}"
-            for name in ("trio", "uvloop", "tether", "tether_asyncio")
+            for name in ("trio", "uvloop", "tether")
         )
+        vers += " (tether_asyncio ships in the tether distribution)"
         machine = (
             f"**Machine:** {cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}; "
-            f"Python {pyver}; {vers}; {_dt.date.today().isoformat()}; "
+            f"Python {pyver}; {vers}; repo {_git_rev()}; {_dt.date.today().isoformat()}; "
             f"`{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` took {elapsed:.0f} s."
         )
         print(machine)
@@ -372,6 +373,25 @@ def main(argv: list[str] | None = None) -> int:
 
 def _indent(text: str) -> str:
     return "\n".join("    " + line for line in text.splitlines())
+
+
+def _git_rev() -> str:
+    try:
+        rev = subprocess.run(
+            ["git", "-C", HERE, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", HERE, "status", "--porcelain", "--", "../src", "../compat"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout.strip()
+    except OSError:
+        return "?"
+    return f"{rev or '?'}{' + uncommitted src changes' if dirty else ''}"
 
 
 def _pkg_version(python: str, name: str) -> str:

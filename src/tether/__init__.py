@@ -9,6 +9,19 @@ error is ever lost. A program written for Trio runs with
 
 from . import abc as abc
 from . import lowlevel as lowlevel
+from ._abc import aclose_forcefully as aclose_forcefully
+from ._channel import (
+    MemoryChannelStatistics as MemoryChannelStatistics,
+)
+from ._channel import (
+    MemoryReceiveChannel as MemoryReceiveChannel,
+)
+from ._channel import (
+    MemorySendChannel as MemorySendChannel,
+)
+from ._channel import (
+    open_memory_channel as open_memory_channel,
+)
 from ._core import (
     TASK_STATUS_IGNORED as TASK_STATUS_IGNORED,
 )
@@ -67,6 +80,21 @@ from ._core import (
     sleep_until as sleep_until,
 )
 from ._deprecate import TetherDeprecationWarning as TetherDeprecationWarning
+from ._sync import (
+    Event as Event,
+)
+from ._sync import (
+    EventStatistics as EventStatistics,
+)
+from ._sync import (
+    Lock as Lock,
+)
+from ._sync import (
+    LockStatistics as LockStatistics,
+)
+from ._sync import (
+    StrictFIFOLock as StrictFIFOLock,
+)
 from ._timeouts import (
     TooSlowError as TooSlowError,
 )

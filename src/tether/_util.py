@@ -8,6 +8,7 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import sys
+from abc import ABCMeta
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from typing import final as std_final
 
@@ -20,7 +21,7 @@ T = TypeVar("T")
 final = std_final
 
 
-class NoPublicConstructor(type):
+class NoPublicConstructor(ABCMeta):
     """Metaclass that forbids calling the class directly.
 
     Library code creates instances with ``Cls._create(...)``; users who try

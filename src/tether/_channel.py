@@ -1,0 +1,397 @@
+"""Memory channels: ``open_memory_channel`` and its two ends.
+
+Semantics follow Trio's: ``send`` and ``receive`` are checkpoints (a cancel
+point before the operation and a schedule point after it), every operation
+is atomic with respect to cancellation (either it happened, or it raised
+Cancelled and changed nothing), and waiting senders and receivers are served
+in FIFO order from ordered dicts, so cancelling one is O(1).
+
+When a value can be handed over at once (room in the buffer, or a receiver
+already waiting), ``send`` does no parking at all: one inline cancel check,
+the hand-over, and one bare schedule point.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict, deque
+from math import inf
+from typing import TYPE_CHECKING, Generic, TypeVar
+
+import attrs
+from outcome import Error, Value
+
+from ._abc import ReceiveChannel, SendChannel
+from ._core import (
+    Abort,
+    BrokenResourceError,
+    ClosedResourceError,
+    EndOfChannel,
+    Task,
+    WouldBlock,
+    cancel_shielded_checkpoint,
+    checkpoint,
+    checkpoint_if_cancelled,
+    current_task,
+    enable_ki_protection,
+    reschedule,
+    wait_task_rescheduled,
+)
+from ._util import NoPublicConstructor, final
+
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Self
+
+    from ._core import RaiseCancelT
+
+T = TypeVar("T")
+SendType = TypeVar("SendType")
+ReceiveType = TypeVar("ReceiveType")
+
+
+@attrs.frozen
+class MemoryChannelStatistics:
+    """What ``statistics()`` on either end of a memory channel returns.
+
+    Attributes:
+        current_buffer_used: items in the buffer now.
+        max_buffer_size: the buffer's capacity (an int or ``math.inf``).
+        open_send_channels: open :class:`MemorySendChannel` clones.
+        open_receive_channels: open :class:`MemoryReceiveChannel` clones.
+        tasks_waiting_send: tasks blocked in ``send``.
+        tasks_waiting_receive: tasks blocked in ``receive``.
+        peak_buffer_used: the most items ever buffered at once.
+    """
+
+    current_buffer_used: int
+    max_buffer_size: int | float
+    open_send_channels: int
+    open_receive_channels: int
+    tasks_waiting_send: int
+    tasks_waiting_receive: int
+    peak_buffer_used: int = 0
+
+
+class _State(Generic[T]):
+    __slots__ = (
+        "data",
+        "max_buffer_size",
+        "open_receive_channels",
+        "open_send_channels",
+        "peak_buffer_used",
+        "receive_tasks",
+        "send_tasks",
+    )
+
+    def __init__(self, max_buffer_size: int | float) -> None:  # noqa: PYI041
+        self.max_buffer_size = max_buffer_size
+        self.data: deque[T] = deque()
+        self.open_send_channels = 0
+        self.open_receive_channels = 0
+        self.send_tasks: OrderedDict[Task, T] = OrderedDict()
+        self.receive_tasks: OrderedDict[Task, None] = OrderedDict()
+        self.peak_buffer_used = 0
+
+    def statistics(self) -> MemoryChannelStatistics:
+        return MemoryChannelStatistics(
+            current_buffer_used=len(self.data),
+            max_buffer_size=self.max_buffer_size,
+            open_send_channels=self.open_send_channels,
+            open_receive_channels=self.open_receive_channels,
+            tasks_waiting_send=len(self.send_tasks),
+            tasks_waiting_receive=len(self.receive_tasks),
+            peak_buffer_used=self.peak_buffer_used,
+        )
+
+
+class open_memory_channel(tuple["MemorySendChannel[T]", "MemoryReceiveChannel[T]"]):
+    """Open a channel for passing objects between tasks in one run.
+
+    Returns ``(send_channel, receive_channel)``: data flows left to right.
+    ``open_memory_channel[int](0)`` gives typed ends.
+
+    Args:
+        max_buffer_size: how many items can wait in the channel before
+            ``send`` blocks: an int >= 0, or ``math.inf``. 0 means every send
+            waits for a receiver (a rendezvous). If in doubt, use 0.
+
+    Raises:
+        TypeError: if ``max_buffer_size`` is neither an int nor ``math.inf``.
+        ValueError: if it is negative.
+    """
+
+    def __new__(  # type: ignore[misc]
+        cls, max_buffer_size: int | float  # noqa: PYI041
+    ) -> tuple[MemorySendChannel[T], MemoryReceiveChannel[T]]:
+        if max_buffer_size != inf and not isinstance(max_buffer_size, int):
+            raise TypeError("max_buffer_size must be an integer or math.inf")
+        if max_buffer_size < 0:
+            raise ValueError("max_buffer_size must be >= 0")
+        state: _State[T] = _State(max_buffer_size)
+        return (
+            MemorySendChannel[T]._create(state),
+            MemoryReceiveChannel[T]._create(state),
+        )
+
+    def __init__(self, max_buffer_size: int | float) -> None:  # noqa: PYI041
+        pass
+
+
+@final
+class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
+    """The sending end of a memory channel (see :func:`open_memory_channel`)."""
+
+    __slots__ = ("__weakref__", "_closed", "_state", "_tasks")
+
+    def __init__(self, state: _State[SendType]) -> None:
+        self._state = state
+        self._closed = False
+        # The tasks blocked in send() on this clone.
+        self._tasks: set[Task] = set()
+        state.open_send_channels += 1
+
+    def __repr__(self) -> str:
+        return f"<send channel at {id(self):#x}, using buffer at {id(self._state):#x}>"
+
+    def statistics(self) -> MemoryChannelStatistics:
+        """Return a :class:`MemoryChannelStatistics` for the channel."""
+        return self._state.statistics()
+
+    @enable_ki_protection
+    def send_nowait(self, value: SendType) -> None:
+        """Send ``value`` if that can be done without blocking.
+
+        Raises:
+            tether.WouldBlock: if the buffer is full and no receiver waits.
+            tether.ClosedResourceError: if this end is closed.
+            tether.BrokenResourceError: if every receiving end is closed.
+        """
+        if self._closed:
+            raise ClosedResourceError
+        state = self._state
+        if state.open_receive_channels == 0:
+            raise BrokenResourceError
+        if state.receive_tasks:
+            task, _ = state.receive_tasks.popitem(last=False)
+            task.custom_sleep_data._tasks.remove(task)
+            reschedule(task, Value(value))
+        elif len(state.data) < state.max_buffer_size:
+            state.data.append(value)
+            if len(state.data) > state.peak_buffer_used:
+                state.peak_buffer_used = len(state.data)
+        else:
+            raise WouldBlock
+
+    @enable_ki_protection
+    async def send(self, value: SendType) -> None:
+        """Send ``value``, waiting while the buffer is full.
+
+        Raises:
+            tether.ClosedResourceError: if this end is closed, before or
+                while waiting.
+            tether.BrokenResourceError: if every receiving end is closed,
+                before or while waiting.
+        """
+        await checkpoint_if_cancelled()
+        try:
+            self.send_nowait(value)
+        except WouldBlock:
+            pass
+        else:
+            await cancel_shielded_checkpoint()
+            return
+
+        task = current_task()
+        self._tasks.add(task)
+        self._state.send_tasks[task] = value
+        task.custom_sleep_data = self
+
+        def abort_fn(_: RaiseCancelT) -> Abort:
+            self._tasks.remove(task)
+            del self._state.send_tasks[task]
+            return Abort.SUCCEEDED
+
+        await wait_task_rescheduled(abort_fn)
+
+    @enable_ki_protection
+    def clone(self) -> MemorySendChannel[SendType]:
+        """Another send end for the same channel.
+
+        Receivers get :exc:`~tether.EndOfChannel` only after *every* clone
+        is closed, which is how several producers each close their own.
+
+        Raises:
+            tether.ClosedResourceError: if this end is closed.
+        """
+        if self._closed:
+            raise ClosedResourceError
+        return MemorySendChannel._create(self._state)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @enable_ki_protection
+    def close(self) -> None:
+        """Close this end, at once. Idempotent.
+
+        Tasks blocked in ``send`` on this end get
+        :exc:`~tether.ClosedResourceError`; when the last send end closes,
+        blocked receivers get :exc:`~tether.EndOfChannel`.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        state = self._state
+        for task in self._tasks:
+            reschedule(task, Error(ClosedResourceError()))
+            del state.send_tasks[task]
+        self._tasks.clear()
+        state.open_send_channels -= 1
+        if state.open_send_channels == 0:
+            for task in state.receive_tasks:
+                task.custom_sleep_data._tasks.remove(task)
+                reschedule(task, Error(EndOfChannel()))
+            state.receive_tasks.clear()
+
+    @enable_ki_protection
+    async def aclose(self) -> None:
+        """Close this end (see :meth:`close`); also a checkpoint."""
+        self.close()
+        await checkpoint()
+
+
+@final
+class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstructor):
+    """The receiving end of a memory channel (see :func:`open_memory_channel`)."""
+
+    __slots__ = ("__weakref__", "_closed", "_state", "_tasks")
+
+    def __init__(self, state: _State[ReceiveType]) -> None:
+        self._state = state
+        self._closed = False
+        self._tasks: set[Task] = set()
+        state.open_receive_channels += 1
+
+    def __repr__(self) -> str:
+        return f"<receive channel at {id(self):#x}, using buffer at {id(self._state):#x}>"
+
+    def statistics(self) -> MemoryChannelStatistics:
+        """Return a :class:`MemoryChannelStatistics` for the channel."""
+        return self._state.statistics()
+
+    @enable_ki_protection
+    def receive_nowait(self) -> ReceiveType:
+        """Receive a value if one is available without blocking.
+
+        Raises:
+            tether.WouldBlock: if nothing is available yet.
+            tether.EndOfChannel: if every send end is closed and the buffer is empty.
+            tether.ClosedResourceError: if this end is closed.
+        """
+        if self._closed:
+            raise ClosedResourceError
+        state = self._state
+        if state.send_tasks:
+            task, value = state.send_tasks.popitem(last=False)
+            task.custom_sleep_data._tasks.remove(task)
+            reschedule(task)
+            state.data.append(value)
+        if state.data:
+            return state.data.popleft()
+        if not state.open_send_channels:
+            raise EndOfChannel
+        raise WouldBlock
+
+    @enable_ki_protection
+    async def receive(self) -> ReceiveType:
+        """Receive the next value, waiting while there is none.
+
+        Raises:
+            tether.EndOfChannel: if every send end is closed and the buffer
+                is empty.
+            tether.ClosedResourceError: if this end is closed, before or
+                while waiting.
+        """
+        await checkpoint_if_cancelled()
+        try:
+            value = self.receive_nowait()
+        except WouldBlock:
+            pass
+        else:
+            await cancel_shielded_checkpoint()
+            return value
+
+        task = current_task()
+        self._tasks.add(task)
+        self._state.receive_tasks[task] = None
+        task.custom_sleep_data = self
+
+        def abort_fn(_: RaiseCancelT) -> Abort:
+            self._tasks.remove(task)
+            del self._state.receive_tasks[task]
+            return Abort.SUCCEEDED
+
+        return await wait_task_rescheduled(abort_fn)  # type: ignore[no-any-return]
+
+    @enable_ki_protection
+    def clone(self) -> MemoryReceiveChannel[ReceiveType]:
+        """Another receive end for the same channel; each value goes to
+        exactly one receiver.
+
+        Raises:
+            tether.ClosedResourceError: if this end is closed.
+        """
+        if self._closed:
+            raise ClosedResourceError
+        return MemoryReceiveChannel._create(self._state)
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    @enable_ki_protection
+    def close(self) -> None:
+        """Close this end, at once. Idempotent.
+
+        Tasks blocked in ``receive`` on this end get
+        :exc:`~tether.ClosedResourceError`; when the last receive end
+        closes, blocked senders get :exc:`~tether.BrokenResourceError` and
+        the buffer is discarded.
+        """
+        if self._closed:
+            return
+        self._closed = True
+        state = self._state
+        for task in self._tasks:
+            reschedule(task, Error(ClosedResourceError()))
+            del state.receive_tasks[task]
+        self._tasks.clear()
+        state.open_receive_channels -= 1
+        if state.open_receive_channels == 0:
+            for task in state.send_tasks:
+                task.custom_sleep_data._tasks.remove(task)
+                reschedule(task, Error(BrokenResourceError()))
+            state.send_tasks.clear()
+            state.data.clear()
+
+    @enable_ki_protection
+    async def aclose(self) -> None:
+        """Close this end (see :meth:`close`); also a checkpoint."""
+        self.close()
+        await checkpoint()
+
