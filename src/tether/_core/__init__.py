@@ -6,6 +6,12 @@ helpers in ``tether._util`` and ``tether._deprecate``.
 """
 
 from ._abc import Clock, Instrument
+from ._callbacks import (
+    CallbackHandle,
+    schedule_callback,
+    schedule_callback_at,
+    set_callback_error_handler,
+)
 from ._cancel import CancelScope
 from ._context import current_task, in_tether_run, in_tether_task
 from ._entry_queue import TetherToken
@@ -19,6 +25,9 @@ from ._exceptions import (
     TetherInternalError,
     WouldBlock,
 )
+from ._guest import SteppedRun, open_stepped_run, start_guest_run
+from ._hooks import set_cancelled_class, spawn_owned
+from ._interrupts import deliver_interrupt, discard_interrupts, pending_interrupts
 from ._io import notify_closing, wait_readable, wait_writable
 from ._ki import currently_ki_protected, disable_ki_protection, enable_ki_protection
 from ._local import RunVar, RunVarToken
@@ -31,9 +40,7 @@ from ._parking_lot import (
     remove_parking_lot_breaker,
 )
 from ._run import (
-    CallbackHandle,
     RunStatistics,
-    SteppedRun,
     add_instrument,
     current_clock,
     current_effective_deadline,
@@ -41,20 +48,10 @@ from ._run import (
     current_statistics,
     current_tether_token,
     current_time,
-    deliver_interrupt,
-    discard_interrupts,
-    open_stepped_run,
-    pending_interrupts,
     remove_instrument,
     reschedule,
     run,
-    schedule_callback,
-    schedule_callback_at,
-    set_callback_error_handler,
-    set_cancelled_class,
-    spawn_owned,
     spawn_system_task,
-    start_guest_run,
     wait_all_tasks_blocked,
 )
 from ._task import Task

@@ -37,28 +37,30 @@ import functools
 import os
 import random
 import time
-from math import inf, isnan
+from math import inf
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
-from outcome import Error, Outcome, Value, capture
+from outcome import Error, Outcome, Value
 from sortedcontainers import SortedDict
 
 from .._util import coroutine_or_error, name_of
 from ._abc import Clock, Instrument
 from ._asyncgens import AsyncGenerators
+from ._callbacks import CallbackHandle
 from ._cancel import CancelReason
 from ._context import GLOBAL_RUN_CONTEXT, current_runner, current_task
 from ._deadlines import Deadlines
 from ._entry_queue import EntryQueue, TetherToken, make_token
 from ._exceptions import Cancelled, RunFinishedError, TetherInternalError
 from ._instrumentation import Instruments
+from ._interrupts import deliver_interrupt
 from ._io_epoll import EpollIOManager
 from ._ki import KIManager, enable_ki_protection
 from ._nursery import Nursery, open_nursery
 from ._parking_lot import GLOBAL_PARKING_LOT_BREAKER
 from ._task import Task
-from ._thread_cache import THREAD_CACHE, start_thread_soon
+from ._thread_cache import THREAD_CACHE
 from ._traps import (
     VALUE_NONE,
     YIELD,
@@ -72,6 +74,7 @@ if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable, Coroutine, Generator, Sequence
 
     from ._cancel import CancelStatus
+    from ._guest import _GuestState
     from ._traps import RaiseCancelT
 
 T = TypeVar("T")
@@ -133,70 +136,6 @@ class RunStatistics:
     run_sync_soon_queue_size: int
 
 
-class CallbackHandle:
-    """A callback waiting in the run queue (see :func:`schedule_callback`).
-
-    Attributes:
-        callback: the function.
-        args: its positional arguments.
-        context: the :class:`contextvars.Context` it runs in.
-    """
-
-    __slots__ = ("_cancelled", "_runner", "_when", "args", "callback", "context")
-
-    def __init__(
-        self,
-        runner: Runner,
-        callback: Callable[..., object],
-        args: tuple[object, ...],
-        context: contextvars.Context | None,
-    ) -> None:
-        self._runner = runner
-        self.callback = callback
-        self.args = args
-        self.context = context
-        self._cancelled = False
-        self._when = inf
-
-    def __repr__(self) -> str:
-        state = " cancelled" if self._cancelled else ""
-        return f"<CallbackHandle {name_of(self.callback)}{state}>"
-
-    def cancel(self) -> None:
-        """Don't run the callback (if it has not run yet). Idempotent."""
-        if not self._cancelled:
-            self._cancelled = True
-            if self._when != inf:
-                self._runner.deadlines.remove(self._when, self)
-
-    def cancelled(self) -> bool:
-        """Whether :meth:`cancel` was called."""
-        return self._cancelled
-
-    def when(self) -> float:
-        """The time the callback is due (``inf`` for an immediate one)."""
-        return self._when
-
-    def _run(self) -> None:
-        if self._cancelled:
-            return
-        try:
-            if self.context is None:
-                self.callback(*self.args)
-            else:
-                self.context.run(self.callback, *self.args)
-        except BaseException as exc:
-            self._runner.callback_failed(exc, self)
-
-    # Timer protocol, for schedule_callback_at
-    def _timer_live(self, deadline: float) -> bool:
-        return not self._cancelled and self._when == deadline
-
-    def _timer_fire(self, deadline: float) -> None:
-        self._when = inf
-        self._runner.runq.append(self)
-
-
 class _SleepTimer:
     """One sleeping task: a heap entry and, when called, the abort function."""
 
@@ -221,58 +160,6 @@ class _SleepTimer:
             self.task = None
             task._runner.deadlines.remove(self.deadline, self)
         return Abort.SUCCEEDED
-
-
-class _GuestState:
-    """What guest mode keeps between ticks."""
-
-    def __init__(
-        self,
-        runner: Runner,
-        run_sync_soon_threadsafe: Callable[[Callable[[], object]], object],
-        run_sync_soon_not_threadsafe: Callable[[Callable[[], object]], object],
-        done_callback: Callable[[Outcome[Any]], object],
-        gen: Generator[float, Any, None],
-    ) -> None:
-        self.runner = runner
-        self.run_sync_soon_threadsafe = run_sync_soon_threadsafe
-        self.run_sync_soon_not_threadsafe = run_sync_soon_not_threadsafe
-        self.done_callback = done_callback
-        self.gen = gen
-        self.next_send: Outcome[Any] = Value(None)
-
-    def guest_tick(self) -> None:
-        runner = self.runner
-        try:
-            timeout = self.next_send.send(self.gen)
-        except StopIteration:
-            assert runner.main_task_outcome is not None
-            self.done_callback(runner.main_task_outcome)
-            return
-        except TetherInternalError as exc:
-            self.done_callback(Error(exc))
-            return
-        # Avoid the thread hop when there is work to do right now.
-        events = capture(runner.io_manager.get_events, 0)
-        if timeout <= 0 or type(events) is Error or events.value:
-            self.next_send = events
-            runner.guest_tick_scheduled = True
-            self.run_sync_soon_not_threadsafe(self.guest_tick)
-            return
-        runner.guest_tick_scheduled = False
-
-        def get_events() -> object:
-            return runner.io_manager.get_events(timeout)
-
-        def deliver(events_outcome: Outcome[object]) -> None:
-            def in_host_thread() -> None:
-                self.next_send = events_outcome
-                runner.guest_tick_scheduled = True
-                self.guest_tick()
-
-            self.run_sync_soon_threadsafe(in_host_thread)
-
-        start_thread_soon(get_events, deliver, name="tether guest I/O wait")
 
 
 class Runner:
@@ -317,7 +204,7 @@ class Runner:
         )
         self.crash_errors: list[BaseException] = []
         self.guest_tick_scheduled = False
-        self.guest_state: _GuestState | None = None
+        self.guest_state: _GuestState | None = None  # set by start_guest_run
         seed = os.environ.get(SHUFFLE_ENV_VAR)
         self.shuffle_rng: random.Random | None = None if seed is None else random.Random(seed)
 
@@ -904,152 +791,6 @@ def _get_events_now(get_events: Callable[[float], object]) -> object:
     return get_events(0)
 
 
-def start_guest_run(
-    async_fn: Callable[..., Awaitable[object]],
-    *args: object,
-    run_sync_soon_threadsafe: Callable[[Callable[[], object]], object],
-    done_callback: Callable[[Outcome[Any]], object],
-    run_sync_soon_not_threadsafe: Callable[[Callable[[], object]], object] | None = None,
-    host_uses_signal_set_wakeup_fd: bool = False,
-    clock: Clock | None = None,
-    instruments: Sequence[Instrument] = (),
-    restrict_keyboard_interrupt_to_checkpoints: bool = False,
-    strict_exception_groups: bool = True,
-) -> None:
-    """Start ``async_fn(*args)`` as a *guest* inside another event loop (the *host*).
-
-    Tether's tasks then run on the host's thread, interleaved with the
-    host's own work: each scheduler iteration is a callback on the host,
-    and the blocking I/O wait happens in a worker thread. Returns at once;
-    the run's outcome goes to ``done_callback`` (an
-    :class:`outcome.Outcome`) when it ends.
-
-    Args:
-        run_sync_soon_threadsafe: the host's "call this soon" function that
-            may be called from any thread (e.g. asyncio's
-            ``loop.call_soon_threadsafe``).
-        done_callback: called on the host thread with the run's outcome.
-        run_sync_soon_not_threadsafe: a cheaper same-thread variant, if the
-            host has one (e.g. ``loop.call_soon``).
-        host_uses_signal_set_wakeup_fd: pass True if the host loop uses
-            :func:`signal.set_wakeup_fd` (asyncio does, on the main thread),
-            so tether leaves it alone.
-
-    The other arguments are as for :func:`run`.
-    """
-    runner = setup_runner(
-        clock,
-        instruments,
-        restrict_keyboard_interrupt_to_checkpoints,
-        strict_exception_groups,
-        is_guest=True,
-    )
-    gen = unrolled_run(runner, async_fn, args, host_uses_signal_set_wakeup_fd)
-    try:
-        timeout = gen.send(None)
-    except BaseException:
-        gen.close()
-        runner.close()
-        raise
-    del timeout
-    guest = _GuestState(
-        runner,
-        run_sync_soon_threadsafe,
-        run_sync_soon_not_threadsafe or run_sync_soon_threadsafe,
-        done_callback,
-        gen,
-    )
-    guest.next_send = Value([])
-    runner.guest_state = guest
-    runner.guest_tick_scheduled = True
-    guest.run_sync_soon_not_threadsafe(guest.guest_tick)
-
-
-class SteppedRun:
-    """A run that you drive by hand, one scheduler iteration at a time.
-
-    This is what an event-loop-compatibility layer needs to implement
-    "run until this completes, then stop, and carry on later":
-    :meth:`step` performs one iteration (including the I/O wait, capped by
-    ``max_block``), and the run's tasks simply stay asleep between calls.
-    Create with :func:`open_stepped_run`; always finish with :meth:`close`.
-
-    Between steps the calling thread is *not* inside the run: tether's
-    functions called there raise RuntimeError, exactly as outside
-    :func:`run`.
-    """
-
-    def __init__(self, runner: Runner, gen: Generator[float, Any, None]) -> None:
-        self._runner = runner
-        self._gen = gen
-        self._timeout: float | None = None
-        self._done = False
-
-    @property
-    def done(self) -> bool:
-        """Whether the run has finished (its main task and all others exited)."""
-        return self._done
-
-    @property
-    def outcome(self) -> Outcome[Any]:
-        """The main task's :class:`outcome.Outcome`, once :attr:`done`.
-
-        Raises:
-            RuntimeError: if the run is not done yet.
-        """
-        if not self._done or self._runner.main_task_outcome is None:
-            raise RuntimeError("the run has not finished yet")
-        return self._runner.main_task_outcome
-
-    @property
-    def token(self) -> TetherToken:
-        """The run's token, for waking it from other threads."""
-        return self._runner.token
-
-    def step(self, max_block: float = inf) -> bool:
-        """Run one iteration, blocking in the I/O wait for at most
-        ``max_block`` seconds (less if the run has something due sooner).
-
-        Returns False once the run is done.
-        """
-        if self._done:
-            return False
-        try:
-            if self._timeout is None:
-                self._timeout = self._gen.send(None)
-            timeout = min(self._timeout, max_block)
-            events = self._runner.io_manager.get_events(timeout)
-            self._timeout = self._gen.send(events)
-        except StopIteration:
-            self._done = True
-            return False
-        except BaseException:
-            self._done = True
-            raise
-        return True
-
-    def close(self) -> None:
-        """Abandon the run if it is not done (its tasks never resume), and
-        release its resources."""
-        if not self._done:
-            self._gen.close()
-            self._done = True
-
-
-def open_stepped_run(
-    async_fn: Callable[..., Awaitable[object]],
-    *args: object,
-    clock: Clock | None = None,
-    instruments: Sequence[Instrument] = (),
-    strict_exception_groups: bool = True,
-) -> SteppedRun:
-    """Create a :class:`SteppedRun` for ``async_fn(*args)``; nothing runs
-    until its first :meth:`~SteppedRun.step`."""
-    runner = setup_runner(clock, instruments, True, strict_exception_groups)
-    gen = unrolled_run(runner, async_fn, args)
-    return SteppedRun(runner, gen)
-
-
 # -- public functions that need the runner -----------------------------------
 
 
@@ -1128,166 +869,6 @@ def spawn_system_task(
     return runner.spawn_impl(
         async_fn, args, runner.system_nursery, name, system_task=True, context=context
     )
-
-
-def spawn_owned(
-    coro: Coroutine[Any, Any, Any],
-    *,
-    name: object = None,
-    context: contextvars.Context | None = None,
-    on_exit: Callable[[Task, Outcome[Any]], object],
-) -> Task:
-    """Start a task that drives an existing coroutine object, owned by the run.
-
-    This is the hook for compatibility layers whose tasks are not
-    structured (an ``asyncio.create_task``, say): the task lives in the
-    run-wide system nursery, so it can never outlive the run, and is
-    cancelled when the main task exits; unlike a system task, it runs
-    unprotected user code, and its result or error goes to
-    ``on_exit(task, outcome)`` instead of crashing anything. If
-    ``on_exit`` itself raises, the run crashes.
-
-    Args:
-        coro: a coroutine object (it is driven directly: no wrapper frame).
-        name: the task name (default: the coroutine's qualified name).
-        context: the :class:`contextvars.Context` to run in (default: a
-            copy of the caller's).
-        on_exit: called, inside the run, when the task has finished.
-
-    Raises:
-        TypeError: if ``coro`` is not a coroutine object.
-        RuntimeError: outside a run, or after the run began shutting down.
-    """
-    if not hasattr(coro, "send") or not hasattr(coro, "throw"):
-        raise TypeError(f"spawn_owned() needs a coroutine object, not {coro!r}")
-    runner = current_runner()
-    if runner.system_nursery is None:
-        raise RuntimeError("the run is not ready for owned tasks yet")
-    task = runner.spawn_impl(
-        None, (), runner.system_nursery, name, context=context, coro=coro
-    )
-    task._on_exit = on_exit
-    return task
-
-
-def schedule_callback(
-    callback: Callable[..., object],
-    *args: object,
-    context: contextvars.Context | None = None,
-) -> CallbackHandle:
-    """Run ``callback(*args)`` from the run queue, in FIFO order with task steps.
-
-    The callback runs in the next scheduler batch, after everything already
-    queued (tasks and callbacks alike), like asyncio's ``call_soon``. It
-    runs outside any task. If it raises, the error goes to the handler set
-    with :func:`set_callback_error_handler`, or else crashes the run.
-
-    Args:
-        context: run the callback in this :class:`contextvars.Context`.
-
-    Returns:
-        A :class:`CallbackHandle` whose ``cancel()`` un-schedules it.
-    """
-    runner = current_runner()
-    handle = CallbackHandle(runner, callback, args, context)
-    if runner.is_guest and not runner.runq:
-        runner.force_guest_tick_asap()
-    runner.runq.append(handle)
-    return handle
-
-
-def schedule_callback_at(
-    when: float,
-    callback: Callable[..., object],
-    *args: object,
-    context: contextvars.Context | None = None,
-) -> CallbackHandle:
-    """Like :func:`schedule_callback`, but not before the run's clock reaches
-    ``when``. Due callbacks enter the run queue in deadline order (ties in
-    the order they were scheduled), after the I/O events of that iteration.
-    """
-    if isnan(when):
-        raise ValueError("when must not be NaN")
-    runner = current_runner()
-    handle = CallbackHandle(runner, callback, args, context)
-    handle._when = when
-    runner.deadlines.add(when, handle)
-    runner.deadline_changed()
-    return handle
-
-
-def set_callback_error_handler(
-    handler: Callable[[BaseException, CallbackHandle], object] | None,
-) -> None:
-    """Decide what happens when a :func:`schedule_callback` callback raises:
-    ``handler(exc, handle)`` is called (``None`` restores the default, which
-    crashes the run with :exc:`~tether.TetherInternalError`)."""
-    current_runner().callback_error_handler = handler
-
-
-def set_cancelled_class(cls: type[Cancelled]) -> None:
-    """Make this run raise instances of ``cls`` wherever it would raise
-    :exc:`~tether.Cancelled`.
-
-    ``cls`` must be a subclass of Cancelled, so cancel scopes still
-    recognise it. This is how ``tether_asyncio`` makes a scope's
-    cancellation also an ``asyncio.CancelledError`` (a class deriving from
-    both), without the core ever importing asyncio: asyncio-style code's
-    ``except CancelledError`` then sees it, and the scope still catches it
-    when it propagates.
-
-    Raises:
-        TypeError: if ``cls`` is not a subclass of Cancelled.
-    """
-    if not (isinstance(cls, type) and issubclass(cls, Cancelled)):
-        raise TypeError("set_cancelled_class() needs a subclass of tether.Cancelled")
-    current_runner().cancelled_class = cls
-
-
-def deliver_interrupt(
-    task: Task,
-    exc_factory: Callable[[], BaseException],
-    *,
-    shieldable: bool = True,
-) -> None:
-    """Make ``task`` raise ``exc_factory()`` once, at its next cancel point.
-
-    This is one-shot (edge-triggered) delivery, as asyncio's
-    ``Task.cancel()`` needs, next to tether's level-triggered scopes:
-
-    * If the task is blocked now (and, for a ``shieldable`` interrupt, not
-      inside a shielded cancel scope), its abort function is called at
-      once and the task wakes up raising the exception.
-    * Otherwise the interrupt stays *pending* and is raised at the task's
-      next checkpoint or blocking call that is outside any shield.
-    * Interrupts queue up in order; each is delivered once.
-
-    The factory is called exactly when the exception is raised, so its
-    traceback starts in the task.
-
-    Raises:
-        RuntimeError: if the task has already exited.
-    """
-    if task._outcome is not None:
-        raise RuntimeError(f"{task!r} has already exited")
-    entry = (exc_factory, shieldable)
-    if task._pending_interrupts is None:
-        task._pending_interrupts = [entry]
-    else:
-        task._pending_interrupts.append(entry)
-    task._attempt_delivery_of_any_pending_cancel()
-
-
-def pending_interrupts(task: Task) -> int:
-    """How many interrupts (see :func:`deliver_interrupt`) wait to be raised in ``task``."""
-    return len(task._pending_interrupts or ())
-
-
-def discard_interrupts(task: Task) -> int:
-    """Withdraw every pending interrupt of ``task``; return how many there were."""
-    count = len(task._pending_interrupts or ())
-    task._pending_interrupts = None
-    return count
 
 
 def current_effective_deadline() -> float:

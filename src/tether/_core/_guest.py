@@ -1,0 +1,225 @@
+"""Driving the run loop from outside: guest mode and stepped runs.
+
+The run loop (``_run.unrolled_run``) is a generator that yields how long it
+may block and receives the I/O events. :func:`run` drives it directly;
+this module has the two other drivers: :func:`start_guest_run`, which
+turns each iteration into a callback on a host event loop and blocks in a
+worker thread, and :class:`SteppedRun`, which lets the caller turn the
+crank one iteration at a time.
+"""
+
+from __future__ import annotations
+
+from math import inf
+from typing import TYPE_CHECKING, Any
+
+from outcome import Error, Outcome, Value, capture
+
+from ._exceptions import TetherInternalError
+from ._run import setup_runner, unrolled_run
+from ._thread_cache import start_thread_soon
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable, Generator, Sequence
+
+    from ._abc import Clock, Instrument
+    from ._entry_queue import TetherToken
+    from ._run import Runner
+
+
+class _GuestState:
+    """What guest mode keeps between ticks."""
+
+    def __init__(
+        self,
+        runner: Runner,
+        run_sync_soon_threadsafe: Callable[[Callable[[], object]], object],
+        run_sync_soon_not_threadsafe: Callable[[Callable[[], object]], object],
+        done_callback: Callable[[Outcome[Any]], object],
+        gen: Generator[float, Any, None],
+    ) -> None:
+        self.runner = runner
+        self.run_sync_soon_threadsafe = run_sync_soon_threadsafe
+        self.run_sync_soon_not_threadsafe = run_sync_soon_not_threadsafe
+        self.done_callback = done_callback
+        self.gen = gen
+        self.next_send: Outcome[Any] = Value(None)
+
+    def guest_tick(self) -> None:
+        runner = self.runner
+        try:
+            timeout = self.next_send.send(self.gen)
+        except StopIteration:
+            assert runner.main_task_outcome is not None
+            self.done_callback(runner.main_task_outcome)
+            return
+        except TetherInternalError as exc:
+            self.done_callback(Error(exc))
+            return
+        # Avoid the thread hop when there is work to do right now.
+        events = capture(runner.io_manager.get_events, 0)
+        if timeout <= 0 or type(events) is Error or events.value:
+            self.next_send = events
+            runner.guest_tick_scheduled = True
+            self.run_sync_soon_not_threadsafe(self.guest_tick)
+            return
+        runner.guest_tick_scheduled = False
+
+        def get_events() -> object:
+            return runner.io_manager.get_events(timeout)
+
+        def deliver(events_outcome: Outcome[object]) -> None:
+            def in_host_thread() -> None:
+                self.next_send = events_outcome
+                runner.guest_tick_scheduled = True
+                self.guest_tick()
+
+            self.run_sync_soon_threadsafe(in_host_thread)
+
+        start_thread_soon(get_events, deliver, name="tether guest I/O wait")
+
+
+def start_guest_run(
+    async_fn: Callable[..., Awaitable[object]],
+    *args: object,
+    run_sync_soon_threadsafe: Callable[[Callable[[], object]], object],
+    done_callback: Callable[[Outcome[Any]], object],
+    run_sync_soon_not_threadsafe: Callable[[Callable[[], object]], object] | None = None,
+    host_uses_signal_set_wakeup_fd: bool = False,
+    clock: Clock | None = None,
+    instruments: Sequence[Instrument] = (),
+    restrict_keyboard_interrupt_to_checkpoints: bool = False,
+    strict_exception_groups: bool = True,
+) -> None:
+    """Start ``async_fn(*args)`` as a *guest* inside another event loop (the *host*).
+
+    Tether's tasks then run on the host's thread, interleaved with the
+    host's own work: each scheduler iteration is a callback on the host,
+    and the blocking I/O wait happens in a worker thread. Returns at once;
+    the run's outcome goes to ``done_callback`` (an
+    :class:`outcome.Outcome`) when it ends.
+
+    Args:
+        run_sync_soon_threadsafe: the host's "call this soon" function that
+            may be called from any thread (e.g. asyncio's
+            ``loop.call_soon_threadsafe``).
+        done_callback: called on the host thread with the run's outcome.
+        run_sync_soon_not_threadsafe: a cheaper same-thread variant, if the
+            host has one (e.g. ``loop.call_soon``).
+        host_uses_signal_set_wakeup_fd: pass True if the host loop uses
+            :func:`signal.set_wakeup_fd` (asyncio does, on the main thread),
+            so tether leaves it alone.
+
+    The other arguments are as for :func:`run`.
+    """
+    runner = setup_runner(
+        clock,
+        instruments,
+        restrict_keyboard_interrupt_to_checkpoints,
+        strict_exception_groups,
+        is_guest=True,
+    )
+    gen = unrolled_run(runner, async_fn, args, host_uses_signal_set_wakeup_fd)
+    try:
+        timeout = gen.send(None)
+    except BaseException:
+        gen.close()
+        runner.close()
+        raise
+    del timeout
+    guest = _GuestState(
+        runner,
+        run_sync_soon_threadsafe,
+        run_sync_soon_not_threadsafe or run_sync_soon_threadsafe,
+        done_callback,
+        gen,
+    )
+    guest.next_send = Value([])
+    runner.guest_state = guest
+    runner.guest_tick_scheduled = True
+    guest.run_sync_soon_not_threadsafe(guest.guest_tick)
+
+
+class SteppedRun:
+    """A run that you drive by hand, one scheduler iteration at a time.
+
+    This is what an event-loop-compatibility layer needs to implement
+    "run until this completes, then stop, and carry on later":
+    :meth:`step` performs one iteration (including the I/O wait, capped by
+    ``max_block``), and the run's tasks simply stay asleep between calls.
+    Create with :func:`open_stepped_run`; always finish with :meth:`close`.
+
+    Between steps the calling thread is *not* inside the run: tether's
+    functions called there raise RuntimeError, exactly as outside
+    :func:`run`.
+    """
+
+    def __init__(self, runner: Runner, gen: Generator[float, Any, None]) -> None:
+        self._runner = runner
+        self._gen = gen
+        self._timeout: float | None = None
+        self._done = False
+
+    @property
+    def done(self) -> bool:
+        """Whether the run has finished (its main task and all others exited)."""
+        return self._done
+
+    @property
+    def outcome(self) -> Outcome[Any]:
+        """The main task's :class:`outcome.Outcome`, once :attr:`done`.
+
+        Raises:
+            RuntimeError: if the run is not done yet.
+        """
+        if not self._done or self._runner.main_task_outcome is None:
+            raise RuntimeError("the run has not finished yet")
+        return self._runner.main_task_outcome
+
+    @property
+    def token(self) -> TetherToken:
+        """The run's token, for waking it from other threads."""
+        return self._runner.token
+
+    def step(self, max_block: float = inf) -> bool:
+        """Run one iteration, blocking in the I/O wait for at most
+        ``max_block`` seconds (less if the run has something due sooner).
+
+        Returns False once the run is done.
+        """
+        if self._done:
+            return False
+        try:
+            if self._timeout is None:
+                self._timeout = self._gen.send(None)
+            timeout = min(self._timeout, max_block)
+            events = self._runner.io_manager.get_events(timeout)
+            self._timeout = self._gen.send(events)
+        except StopIteration:
+            self._done = True
+            return False
+        except BaseException:
+            self._done = True
+            raise
+        return True
+
+    def close(self) -> None:
+        """Abandon the run if it is not done (its tasks never resume), and
+        release its resources."""
+        if not self._done:
+            self._gen.close()
+            self._done = True
+
+
+def open_stepped_run(
+    async_fn: Callable[..., Awaitable[object]],
+    *args: object,
+    clock: Clock | None = None,
+    instruments: Sequence[Instrument] = (),
+    strict_exception_groups: bool = True,
+) -> SteppedRun:
+    """Create a :class:`SteppedRun` for ``async_fn(*args)``; nothing runs
+    until its first :meth:`~SteppedRun.step`."""
+    runner = setup_runner(clock, instruments, True, strict_exception_groups)
+    gen = unrolled_run(runner, async_fn, args)
+    return SteppedRun(runner, gen)
