@@ -8,12 +8,12 @@ from __future__ import annotations
 import collections.abc
 import inspect
 import sys
+import types
 from abc import ABCMeta
 from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 from typing import final as std_final
 
 if TYPE_CHECKING:
-    import types
     from collections.abc import Awaitable, Callable, Sequence
 
 T = TypeVar("T")
@@ -70,24 +70,16 @@ def fixup_module_metadata(module_name: str, namespace: dict[str, object]) -> Non
             fix_one(objname, objname, obj)
 
 
-def coroutine_or_error(
-    async_fn: Callable[..., Awaitable[T]], args: Sequence[object]
-) -> collections.abc.Coroutine[object, object, T]:
-    """Call ``async_fn(*args)`` and check that it gave back a coroutine.
+def _return_value_looks_like_wrong_library(value: object) -> bool:
+    # Objects from asyncio, twisted, tornado...
+    if isinstance(value, collections.abc.Generator):
+        return True
+    if getattr(value, "_asyncio_future_blocking", None) is not None:
+        return True
+    return value.__class__.__name__ in ("Future", "Deferred")
 
-    Gives a message that says how to fix the common mistakes: passing a
-    coroutine object (``fn()`` instead of ``fn``), passing a synchronous
-    function, or passing a future-like object from another library.
-    """
 
-    def _return_value_looks_like_wrong_library(value: object) -> bool:
-        # Objects from asyncio, twisted, tornado...
-        if isinstance(value, collections.abc.Generator):
-            return True
-        if getattr(value, "_asyncio_future_blocking", None) is not None:
-            return True
-        return value.__class__.__name__ in ("Future", "Deferred")
-
+def _check_not_awaitable_object(async_fn: object) -> None:
     if isinstance(async_fn, collections.abc.Coroutine):
         # Close it so Python does not warn that it was never awaited.
         async_fn.close()
@@ -108,7 +100,27 @@ def coroutine_or_error(
             "similar? That won't work without some sort of compatibility shim."
         )
 
-    coro = async_fn(*args)
+
+
+def coroutine_or_error(
+    async_fn: Callable[..., Awaitable[T]], args: Sequence[object]
+) -> collections.abc.Coroutine[object, object, T]:
+    """Call ``async_fn(*args)`` and check that it gave back a coroutine.
+
+    Gives a message that says how to fix the common mistakes: passing a
+    coroutine object (``fn()`` instead of ``fn``), passing a synchronous
+    function, or passing a future-like object from another library.
+    """
+    # The common case first, with exact type checks only: a plain async
+    # function returning a native coroutine. ABC isinstance checks cost
+    # more than the rest of a spawn, so they run only on the error path.
+    if type(async_fn) is types.FunctionType:
+        coro = async_fn(*args)
+        if type(coro) is types.CoroutineType:
+            return coro
+    else:
+        _check_not_awaitable_object(async_fn)
+        coro = async_fn(*args)
 
     if not isinstance(coro, collections.abc.Coroutine):
         if _return_value_looks_like_wrong_library(coro):

@@ -33,7 +33,6 @@ Timers are a heap (O(log n)); cancellation is an eager tree push (see
 from __future__ import annotations
 
 import contextvars
-import functools
 import os
 import random
 import time
@@ -44,7 +43,7 @@ import attrs
 from outcome import Error, Outcome, Value
 from sortedcontainers import SortedDict
 
-from .._util import coroutine_or_error, name_of
+from .._util import coroutine_or_error
 from ._abc import Clock, Instrument
 from ._asyncgens import AsyncGenerators
 from ._callbacks import CallbackHandle
@@ -260,11 +259,8 @@ class Runner:
             if name is None:
                 name = async_fn
         elif name is None:
-            name = getattr(coro, "__qualname__", None) or repr(coro)
-        if isinstance(name, functools.partial):
-            name = name.func
-        if not isinstance(name, str):
-            name = name_of(name)
+            name = coro
+        # (Task turns a non-string name into a string when first asked.)
         if not hasattr(coro, "cr_frame"):
             # A coroutine implemented in C or Cython: give it a Python frame,
             # which KeyboardInterrupt protection needs.

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import functools
 import gc
+import inspect
 from typing import TYPE_CHECKING, Any, NoReturn
 
 import outcome
 
-from .._util import NoPublicConstructor, final
+from .._util import NoPublicConstructor, final, name_of
 from ._ki import enable_ki_protection
 from ._traps import Abort
 
@@ -20,6 +22,17 @@ if TYPE_CHECKING:
     from ._nursery import Nursery
     from ._run import Runner
     from ._traps import RaiseCancelT
+
+def _name_from(obj: object) -> str:
+    # Computed on first use rather than at spawn: most names are never read.
+    if isinstance(obj, functools.partial):
+        obj = obj.func
+    if isinstance(obj, str):
+        return obj
+    if inspect.iscoroutine(obj):
+        return getattr(obj, "__qualname__", None) or repr(obj)
+    return name_of(obj)
+
 
 # A pending interrupt: a factory for the exception, and whether shields
 # hold it back.
@@ -52,6 +65,7 @@ class Task(metaclass=NoPublicConstructor):
         "_cancel_status",
         "_child_nurseries",
         "_eventual_parent_nursery",
+        "_name",
         "_next_send",
         "_on_exit",
         "_outcome",
@@ -64,21 +78,20 @@ class Task(metaclass=NoPublicConstructor):
         "context",
         "coro",
         "custom_sleep_data",
-        "name",
     )
 
     def __init__(
         self,
         coro: Coroutine[Any, Any, Any],
         runner: Runner,
-        name: str,
+        name: object,
         context: contextvars.Context,
         parent_nursery: Nursery | None,
         system: bool,
     ) -> None:
         self.coro = coro
         self._runner = runner
-        self.name = name
+        self._name = name
         self.context = context
         self._parent_nursery = parent_nursery
         self._eventual_parent_nursery: Nursery | None = None
@@ -97,6 +110,19 @@ class Task(metaclass=NoPublicConstructor):
 
     def __repr__(self) -> str:
         return f"<Task {self.name!r} at {id(self):#x}>"
+
+    @property
+    def name(self) -> str:
+        """The task's name: the ``name=`` given at spawn, else the function's
+        dotted name (``module.qualname``). Settable."""
+        name = self._name
+        if type(name) is not str:
+            name = self._name = _name_from(name)
+        return name
+
+    @name.setter
+    def name(self, value: str) -> None:
+        self._name = str(value)
 
     @property
     def parent_nursery(self) -> Nursery | None:
