@@ -36,7 +36,9 @@ import contextvars
 import os
 import random
 import time
+from inspect import CO_COROUTINE
 from math import inf
+from types import FunctionType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
@@ -255,7 +257,12 @@ class Runner:
             context = self.system_context.copy() if system_task else contextvars.copy_context()
         if coro is None:
             assert async_fn is not None
-            coro = context.run(coroutine_or_error, async_fn, args)
+            if type(async_fn) is FunctionType and async_fn.__code__.co_flags & CO_COROUTINE:
+                # Calling an ``async def`` function runs none of its code, so
+                # it need not happen inside the new context.
+                coro = async_fn(*args)
+            else:
+                coro = context.run(coroutine_or_error, async_fn, args)
             if name is None:
                 name = async_fn
         elif name is None:
@@ -667,7 +674,8 @@ def unrolled_run(
                 try:
                     msg = task.context.run(task.coro.send, next_send)
                 except StopIteration as stop:
-                    result = Value(stop.value)
+                    value = stop.value
+                    result = VALUE_NONE if value is None else Value(value)
                 except BaseException as task_exc:
                     tb = task_exc.__traceback__
                     result = Error(
@@ -774,9 +782,9 @@ def run(
     result = runner.main_task_outcome
     assert result is not None
     # Unwrapped inline, to keep an extra frame out of every traceback.
-    if type(result) is Value:
-        return result.value  # type: ignore[no-any-return]
-    exc = result.error  # type: ignore[attr-defined]
+    if type(result) is not Error:
+        return result.value  # type: ignore[attr-defined, no-any-return]
+    exc = result.error
     try:
         raise exc
     finally:
