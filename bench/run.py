@@ -18,9 +18,11 @@ import datetime as _dt
 import json
 import os
 import platform
+import shutil
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass, field
 from typing import Any
@@ -64,10 +66,32 @@ def _tail(text: str, lines: int = 8) -> str:
     return "\n".join(text.strip().splitlines()[-lines:])
 
 
+WORKER_ENV: dict[str, str] | None = None  # set by --snapshot (PYTHONPATH to a frozen copy)
+
+
+def snapshot_sources(dest: str) -> dict[str, str]:
+    """Copy src/ and compat/ to *dest* and return an environment whose PYTHONPATH puts the
+    copies first, so every measurement of one run sees the same tether code even while the
+    working tree is being edited (PYTHONPATH precedes the editable install)."""
+    root = os.path.dirname(HERE)
+    paths = []
+    for sub in ("src", "compat"):
+        src = os.path.join(root, sub)
+        if os.path.isdir(src):
+            target = os.path.join(dest, sub)
+            shutil.copytree(src, target, ignore=shutil.ignore_patterns("__pycache__"))
+            paths.append(target)
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join([*paths, env.get("PYTHONPATH", "")]).rstrip(os.pathsep)
+    return env
+
+
 def run_worker(python: str, args: list[str], timeout: float) -> tuple[Outcome, dict[str, Any]]:
     cmd = [python, WORKER, *args]
     try:
-        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, check=False)
+        proc = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=timeout, check=False, env=WORKER_ENV
+        )
     except subprocess.TimeoutExpired as exc:
         err = exc.stderr.decode(errors="replace") if isinstance(exc.stderr, bytes) else ""
         return Outcome("ERR", note=f"timeout after {timeout:.0f}s\n{_tail(err or '')}"), {}
@@ -240,7 +264,21 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", metavar="FILE", help="also dump every raw measurement to FILE")
     ap.add_argument("--python", default=None, help="interpreter for workers (default: bench/.venv)")
     ap.add_argument("--timeout", type=float, default=None, help="per-worker timeout in seconds")
+    ap.add_argument(
+        "--live",
+        action="store_true",
+        help="measure the live src/ tree (default: a snapshot copied at start)",
+    )
     args = ap.parse_args(argv)
+    if args.live:
+        return _main(args, ap)
+    global WORKER_ENV
+    with tempfile.TemporaryDirectory(prefix="tether-bench-") as tmp:
+        WORKER_ENV = snapshot_sources(tmp)
+        return _main(args, ap)
+
+
+def _main(args: argparse.Namespace, ap: argparse.ArgumentParser) -> int:
 
     python = args.python or (VENV_PYTHON if os.path.exists(VENV_PYTHON) else sys.executable)
     rounds = args.rounds if args.rounds is not None else (2 if args.quick else 5)
@@ -264,6 +302,7 @@ def main(argv: list[str] | None = None) -> int:
 
     log = sys.stderr
     started = time.perf_counter()
+    rev = _git_rev() + ("" if args.live else " (snapshot)")
 
     # Which backends import at all (and their versions)?
     versions: dict[str, str | None] = {}
@@ -350,7 +389,7 @@ def main(argv: list[str] | None = None) -> int:
         vers += " (tether_asyncio ships in the tether distribution)"
         machine = (
             f"**Machine:** {cpu_model()}, {os.cpu_count()} cores, Linux {platform.release()}; "
-            f"Python {pyver}; {vers}; repo {_git_rev()}; {_dt.date.today().isoformat()}; "
+            f"Python {pyver}; {vers}; repo {rev}; {_dt.date.today().isoformat()}; "
             f"`{' '.join(['python', 'bench/run.py', *sys.argv[1:]])}` took {elapsed:.0f} s."
         )
         print(machine)

@@ -9,7 +9,7 @@ from outcome import Error, Outcome
 
 from .._util import NoPublicConstructor, final, raise_saving_context
 from ._cancel import CancelReason, CancelScope, collapse_exception_group
-from ._context import GLOBAL_RUN_CONTEXT, current_task
+from ._context import GLOBAL_RUN_CONTEXT, current_runner, current_task
 from ._exceptions import Cancelled, TetherInternalError
 from ._ki import enable_ki_protection
 from ._traps import Abort, cancel_shielded_checkpoint, wait_task_rescheduled
@@ -121,7 +121,7 @@ class NurseryManager:
 
     def __init__(self, strict_exception_groups: bool | None) -> None:
         if strict_exception_groups is None:
-            strict_exception_groups = GLOBAL_RUN_CONTEXT.runner.strict_exception_groups
+            strict_exception_groups = current_runner().strict_exception_groups
         self._strict_exception_groups = strict_exception_groups
 
     @enable_ki_protection
