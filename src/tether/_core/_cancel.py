@@ -329,6 +329,10 @@ class CancelScope:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        if etype is GeneratorExit and not hasattr(GLOBAL_RUN_CONTEXT, "task"):
+            # The coroutine is being closed outside its run (the run was
+            # abandoned): unwind without touching the run's state.
+            return False
         remaining = self._close(exc)
         if remaining is None:
             return True

@@ -44,6 +44,8 @@ class Deadlines:
     def remove(self, deadline: float, timer: Timer) -> None:
         """Note that ``timer``'s entry for ``deadline`` went stale (lazily)."""
         self._active -= 1
+        if len(self._heap) > 2 * self._active + _PRUNE_FLOOR:
+            self._prune()
 
     def next_deadline(self) -> float:
         heap = self._heap

@@ -10,6 +10,7 @@ crank one iteration at a time.
 
 from __future__ import annotations
 
+import sys
 from math import inf
 from typing import TYPE_CHECKING, Any
 
@@ -121,12 +122,12 @@ def start_guest_run(
     )
     gen = unrolled_run(runner, async_fn, args, host_uses_signal_set_wakeup_fd)
     try:
-        timeout = gen.send(None)
+        # The first iteration always yields, so start-up errors (a bad
+        # clock, say) are raised here, in the caller.
+        gen.send(None)
     except BaseException:
         gen.close()
-        runner.close()
         raise
-    del timeout
     guest = _GuestState(
         runner,
         run_sync_soon_threadsafe,
@@ -145,13 +146,14 @@ class SteppedRun:
 
     This is what an event-loop-compatibility layer needs to implement
     "run until this completes, then stop, and carry on later":
-    :meth:`step` performs one iteration (including the I/O wait, capped by
-    ``max_block``), and the run's tasks simply stay asleep between calls.
-    Create with :func:`open_stepped_run`; always finish with :meth:`close`.
+    :meth:`step` performs exactly one iteration of the loop (the I/O wait,
+    capped by ``max_block``, then the timers, then one batch of ready
+    tasks), and the run's tasks simply stay asleep between calls. Create
+    one with :func:`open_stepped_run`; always finish with :meth:`close`.
 
     Between steps the calling thread is *not* inside the run: tether's
-    functions called there raise RuntimeError, exactly as outside
-    :func:`run`.
+    functions called there raise RuntimeError, as they do outside
+    :func:`run`, and another run may be stepped or started in between.
     """
 
     def __init__(self, runner: Runner, gen: Generator[float, Any, None]) -> None:
@@ -191,9 +193,10 @@ class SteppedRun:
             return False
         try:
             if self._timeout is None:
+                # Start the generator: it runs the run's set-up and stops
+                # at the first I/O wait, before any task has run.
                 self._timeout = self._gen.send(None)
-            timeout = min(self._timeout, max_block)
-            events = self._runner.io_manager.get_events(timeout)
+            events = self._runner.io_manager.get_events(min(self._timeout, max_block))
             self._timeout = self._gen.send(events)
         except StopIteration:
             self._done = True
@@ -204,11 +207,28 @@ class SteppedRun:
         return True
 
     def close(self) -> None:
-        """Abandon the run if it is not done (its tasks never resume), and
-        release its resources."""
-        if not self._done:
+        """Abandon the run if it is not done (its tasks are closed without
+        running any more tether code) and release its resources. Idempotent."""
+        if self._done:
+            return
+        self._done = True
+        runner = self._runner
+        runner.abandoned = True
+        if self._timeout is None:
+            # Never started: the generator's cleanup would never run.
             self._gen.close()
-            self._done = True
+            runner.close()
+            return
+        # Close each task's coroutine now, in a controlled way, rather than
+        # leaving them to the garbage collector: nurseries and cancel scopes
+        # see that their run was abandoned and unwind without touching it.
+        for task in list(runner.tasks):
+            try:
+                task.coro.close()
+            except BaseException as exc:  # a finally block that awaited or raised
+                args = (type(exc), exc, exc.__traceback__, "closing abandoned task", task.coro)
+                sys.unraisablehook(sys.UnraisableHookArgs(args))  # type: ignore[misc, call-arg]
+        self._gen.close()
 
 
 def open_stepped_run(
@@ -221,5 +241,9 @@ def open_stepped_run(
     """Create a :class:`SteppedRun` for ``async_fn(*args)``; nothing runs
     until its first :meth:`~SteppedRun.step`."""
     runner = setup_runner(clock, instruments, True, strict_exception_groups)
-    gen = unrolled_run(runner, async_fn, args)
+    runner.steps_per_io_poll = 0
+    runner.leave_context_between_steps = True
+    # Several stepped runs may take turns in one thread: none of them claims
+    # the process-wide signal wake-up fd.
+    gen = unrolled_run(runner, async_fn, args, host_uses_signal_set_wakeup_fd=True)
     return SteppedRun(runner, gen)

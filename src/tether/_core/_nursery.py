@@ -122,6 +122,17 @@ class NurseryManager:
     def __init__(self, strict_exception_groups: bool | None) -> None:
         if strict_exception_groups is None:
             strict_exception_groups = current_runner().strict_exception_groups
+        elif not strict_exception_groups:
+            from .._deprecate import warn_deprecated
+
+            warn_deprecated(
+                "open_nursery(strict_exception_groups=False)",
+                version="0.1",
+                issue=None,
+                instead="the default value of True and rewrite exception handlers to "
+                "handle ExceptionGroups",
+                stacklevel=3,
+            )
         self._strict_exception_groups = strict_exception_groups
 
     @enable_ki_protection
@@ -140,6 +151,9 @@ class NurseryManager:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> bool:
+        if etype is GeneratorExit and not hasattr(GLOBAL_RUN_CONTEXT, "task"):
+            # Closed outside its run (an abandoned SteppedRun): just unwind.
+            return False
         new_exc = await self._nursery._nested_child_finished(exc)
         combined = self._scope._close(new_exc)
         if combined is None:
@@ -206,7 +220,11 @@ class Nursery(metaclass=NoPublicConstructor):
     ) -> None:
         self._parent_task = parent_task
         self._strict_exception_groups = strict_exception_groups
-        parent_task._child_nurseries.append(self)
+        if parent_task._child_nurseries:
+            parent_task._child_nurseries.append(self)
+        else:
+            # Most tasks never open a nursery: they share one empty tuple.
+            parent_task._child_nurseries = [self]
         self.cancel_scope = cancel_scope
         assert cancel_scope._cancel_status is not None
         self._cancel_status: CancelStatus = cancel_scope._cancel_status
@@ -300,7 +318,7 @@ class Nursery(metaclass=NoPublicConstructor):
             except BaseException as exc:
                 self._add_exc(exc, None)
 
-        popped = self._parent_task._child_nurseries.pop()
+        popped = self._parent_task._child_nurseries.pop()  # type: ignore[union-attr]
         assert popped is self
         if self._pending_excs:
             try:

@@ -36,6 +36,7 @@ import contextvars
 import os
 import random
 import time
+import warnings
 from inspect import CO_COROUTINE
 from math import inf
 from types import FunctionType
@@ -205,7 +206,12 @@ class Runner:
         )
         self.crash_errors: list[BaseException] = []
         self.guest_tick_scheduled = False
-        self.guest_state: _GuestState | None = None  # set by start_guest_run
+        self.guest_state: _GuestState | None = None
+        # Stepped runs poll (and yield to their driver) every iteration, and
+        # leave the thread outside the run between steps.
+        self.steps_per_io_poll = _STEPS_PER_IO_POLL
+        self.leave_context_between_steps = False
+        self.abandoned = False  # set by start_guest_run
         seed = os.environ.get(SHUFFLE_ENV_VAR)
         self.shuffle_rng: random.Random | None = None if seed is None else random.Random(seed)
 
@@ -327,10 +333,16 @@ class Runner:
             self.main_task_outcome = result
             result = Value(None)
         elif task is self.init_task:
+            if "task_exited" in self.instruments:
+                self.instruments.call("task_exited", task)
             if type(result) is Error:
                 raise TetherInternalError("internal error in tether") from result.error
             return
-        if task._system and type(result) is Error:
+        if (
+            task._system
+            and type(result) is Error
+            and not isinstance(result.error, Cancelled)  # shutdown is fine
+        ):
             # A crashed system task takes the whole run down, gracefully.
             self.crash(result.error)
             result = Value(None)
@@ -490,6 +502,8 @@ class Runner:
         if msg is YIELD:
             task._next_send = task
             self.runq.append(task)
+            if "task_scheduled" in self.instruments:
+                self.instruments.call("task_scheduled", task)
         elif type(msg) is WaitTaskRescheduled:
             if task._next_send is None:
                 task._abort_func = msg.abort_func
@@ -594,11 +608,14 @@ def unrolled_run(
         handle_msg = runner.handle_msg
         task_exited = runner.task_exited
 
-        steps_since_poll = 0
+        # Start "due", so the first iteration always yields to the driver
+        # (guest mode relies on that to report start-up errors at once).
+        steps_per_poll = runner.steps_per_io_poll
+        steps_since_poll = steps_per_poll
         cushion = 0.0
         while tasks:
             idle_primed = 0
-            if runner.runq and steps_since_poll < _STEPS_PER_IO_POLL:
+            if runner.runq and steps_since_poll < steps_per_poll:
                 # Busy: skip the zero-timeout poll this iteration (see
                 # _STEPS_PER_IO_POLL). Timers and run_sync_soon are still
                 # checked below.
@@ -623,9 +640,12 @@ def unrolled_run(
 
                 if "before_io_wait" in instruments:
                     instruments.call("before_io_wait", timeout)
-                del ctx.runner
-                events = yield timeout
-                ctx.runner = runner
+                if runner.leave_context_between_steps:
+                    del ctx.runner
+                    events = yield timeout
+                    ctx.runner = runner
+                else:
+                    events = yield timeout
                 steps_since_poll = 0
                 io_manager.process_events(events)
                 if "after_io_wait" in instruments:
@@ -686,6 +706,8 @@ def unrolled_run(
                     if msg is YIELD_:
                         task._next_send = task
                         runner.runq.append(task)
+                        if instruments and "task_scheduled" in instruments:
+                            instruments.call("task_scheduled", task)
                     elif type(msg) is Wait_:
                         # (A task may reschedule itself before yielding.)
                         if task._next_send is None:
@@ -714,7 +736,15 @@ def unrolled_run(
         if "after_run" in runner.instruments:
             runner.instruments.call("after_run")
     except GeneratorExit:
-        # The driver abandoned us (guest host gone): nothing more to do.
+        # The driver abandoned us: nothing more can run.
+        if runner.is_guest:
+            warnings.warn(
+                RuntimeWarning(
+                    "tether guest run got abandoned without properly finishing... "
+                    "weird stuff might happen"
+                ),
+                stacklevel=1,
+            )
         raise
     except TetherInternalError:
         raise

@@ -102,6 +102,11 @@ class _Worker:
             traceback.print_exception(type(exc), exc, exc.__traceback__)
 
     def _run(self) -> None:
+        # The OS-level name matches the Python one (handy in `top -H`), so
+        # a job's thread_name can be undone exactly.
+        ident = threading.get_ident()
+        if _set_os_thread_name is not None:
+            _set_os_thread_name(ident, self._default_name)
         while True:
             if self._worker_lock.acquire(timeout=IDLE_TIMEOUT):
                 self._handle_job()
