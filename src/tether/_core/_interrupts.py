@@ -36,8 +36,9 @@ def deliver_interrupt(
       next checkpoint or blocking call that is outside any shield.
     * Interrupts queue up in order; each is delivered once.
 
-    The factory is called exactly when the exception is raised, so its
-    traceback starts in the task.
+    The factory is called once, at delivery: at the task's checkpoint, or,
+    for a blocked task, when its abort function runs (right away).
+    Unshieldable interrupts overtake shieldable ones that a shield holds back.
 
     Raises:
         RuntimeError: if the task has already exited.
