@@ -85,8 +85,8 @@ class _TaskStatus(Generic[StatusT]):
         for task in status_tasks:
             task._activate_cancel_status(None)
         for task in list(old._children):
-            old._children.discard(task)
-            new._children.add(task)
+            del old._children[task]
+            new._children[task] = None
             task._parent_nursery = new
             task._eventual_parent_nursery = None
         for status in status_children:
@@ -231,7 +231,7 @@ class Nursery(metaclass=NoPublicConstructor):
         self._nested_child_running = True
         self._parent_waiting_in_aexit = False
         self._pending_starts = 0
-        self._children: set[Task] = set()
+        self._children: dict[Task, None] = {}  # an ordered set, but smaller
         self._pending_excs: list[BaseException] = []
         self._closed = False
 
@@ -261,7 +261,7 @@ class Nursery(metaclass=NoPublicConstructor):
                 GLOBAL_RUN_CONTEXT.runner.reschedule(self._parent_task)
 
     def _child_finished(self, task: Task, result: Outcome[object]) -> None:
-        self._children.remove(task)
+        del self._children[task]
         if type(result) is Error:
             self._add_exc(
                 result.error,

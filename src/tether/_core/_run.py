@@ -183,7 +183,7 @@ class Runner:
         self.is_guest = is_guest
         self.ki_manager = KIManager()
         self.runq: list[Task | CallbackHandle] = []
-        self.tasks: set[Task] = set()
+        self.tasks: dict[Task, None] = {}  # every live task (an ordered set)
         self.deadlines = Deadlines()
         self.init_task: Task | None = None
         self.main_task: Task | None = None
@@ -279,9 +279,9 @@ class Runner:
             # which KeyboardInterrupt protection needs.
             coro = _python_wrapper(coro)
         task = Task._create(coro, self, name, context, nursery, system_task)
-        self.tasks.add(task)
+        self.tasks[task] = None
         if nursery is not None:
-            nursery._children.add(task)
+            nursery._children[task] = None
             task._activate_cancel_status(nursery._cancel_status)
         if self.instruments:
             if "task_spawned" in self.instruments:
@@ -328,7 +328,7 @@ class Runner:
             nursery._closed = True
         task._activate_cancel_status(None)
         task._outcome = result
-        self.tasks.remove(task)
+        del self.tasks[task]
         if task is self.main_task:
             self.main_task_outcome = result
             result = Value(None)

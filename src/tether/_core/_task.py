@@ -181,10 +181,10 @@ class Task(metaclass=NoPublicConstructor):
 
     def _activate_cancel_status(self, status: CancelStatus | None) -> None:
         if self._cancel_status is not None:
-            self._cancel_status._tasks.discard(self)
+            self._cancel_status._tasks.pop(self, None)
         self._cancel_status = status  # type: ignore[assignment]
         if status is not None:
-            status._tasks.add(self)
+            status._tasks[self] = None
             if status.effectively_cancelled:
                 self._attempt_delivery_of_any_pending_cancel()
 
