@@ -122,6 +122,13 @@ def coroutine_or_error(
         _check_not_awaitable_object(async_fn)
         coro = async_fn(*args)
 
+    if (
+        type(coro) is types.GeneratorType
+        and coro.gi_code.co_flags & inspect.CO_ITERABLE_COROUTINE
+    ):
+        # A generator-based coroutine (@types.coroutine), like tether's own
+        # traps: fine to run as a task.
+        return coro  # type: ignore[return-value]
     if not isinstance(coro, collections.abc.Coroutine):
         if _return_value_looks_like_wrong_library(coro):
             raise TypeError(

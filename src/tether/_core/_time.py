@@ -9,15 +9,35 @@ caught, which makes a sleep several times cheaper than the
 from __future__ import annotations
 
 import math
+import types
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from ._context import GLOBAL_RUN_CONTEXT, current_task
 from ._ki import enable_ki_protection
 from ._run import _SleepTimer
-from ._traps import Abort, checkpoint, wait_task_rescheduled
+from ._traps import Abort, WaitTaskRescheduled, checkpoint, wait_task_rescheduled
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+    from ._traps import RaiseCancelT
+
+
+def _always_abort(_: RaiseCancelT) -> Abort:
+    return Abort.SUCCEEDED
+
+
+# Immutable, so every sleeper can yield the same message.
+_SLEEP_FOREVER = WaitTaskRescheduled(_always_abort)
+
+
+@types.coroutine
+def _sleep_forever_trap() -> Generator[Any, Any, None]:
+    (yield _SLEEP_FOREVER).unwrap()
 
 
 @enable_ki_protection
-async def sleep_forever() -> None:
+async def sleep_forever() -> NoReturn:
     """Sleep until cancelled.
 
     Equivalent to ``await sleep(math.inf)``, only clearer.
@@ -26,7 +46,9 @@ async def sleep_forever() -> None:
         tether.Cancelled: when cancelled (the only way out).
         RuntimeError: if something reschedules the task by hand.
     """
-    await wait_task_rescheduled(lambda _: Abort.SUCCEEDED)
+    # No allocation per sleeper beyond the frames: an idle task costs as
+    # little memory as we can make it.
+    await _sleep_forever_trap()
     raise RuntimeError("Should never have been rescheduled!")
 
 
