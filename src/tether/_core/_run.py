@@ -35,6 +35,7 @@ from __future__ import annotations
 import contextvars
 import os
 import random
+import signal
 import time
 import warnings
 from inspect import CO_COROUTINE
@@ -959,7 +960,20 @@ async def wait_all_tasks_blocked(cushion: float = 0.0) -> None:
 
 
 def _after_fork_in_child() -> None:
-    # The child is a new process: no run, no worker threads.
+    # The child is a new process: no run, no worker threads, and none of the
+    # parent run's signal plumbing (its SIGINT handler would deliver to a
+    # dead copy of the run; its wake-up fd is a socket shared with the parent).
+    runner = GLOBAL_RUN_CONTEXT.__dict__.get("runner")
+    if runner is not None:
+        runner.ki_manager.close()
+        wakeup_fd = runner.io_manager._force_wakeup.write_sock.fileno()
+        try:
+            old = signal.set_wakeup_fd(-1)
+        except ValueError:  # not the main thread
+            pass
+        else:
+            if old != wakeup_fd:
+                signal.set_wakeup_fd(old)
     GLOBAL_RUN_CONTEXT.__dict__.clear()
     THREAD_CACHE._idle_workers.clear()
 
