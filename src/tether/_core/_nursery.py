@@ -254,7 +254,7 @@ class Nursery(metaclass=NoPublicConstructor):
             self.cancel_scope._cancel(reason)
 
     def _check_nursery_closed(self) -> None:
-        if not any((self._nested_child_running, self._children, self._pending_starts)):
+        if not (self._nested_child_running or self._children or self._pending_starts):
             self._closed = True
             if self._parent_waiting_in_aexit:
                 self._parent_waiting_in_aexit = False

@@ -48,6 +48,7 @@ from outcome import Error, Outcome, Value
 from sortedcontainers import SortedDict
 
 from .._util import coroutine_or_error
+from . import _sniffio
 from ._abc import Clock, Instrument
 from ._asyncgens import AsyncGenerators
 from ._callbacks import CallbackHandle
@@ -279,7 +280,8 @@ class Runner:
             # A coroutine implemented in C or Cython: give it a Python frame,
             # which KeyboardInterrupt protection needs.
             coro = _python_wrapper(coro)
-        task = Task._create(coro, self, name, context, nursery, system_task)
+        # type.__call__ skips NoPublicConstructor's guard (and its cost).
+        task: Task = type.__call__(Task, coro, self, name, context, nursery, system_task)
         self.tasks[task] = None
         if nursery is not None:
             nursery._children[task] = None
@@ -585,6 +587,8 @@ def unrolled_run(
     __tracebackhide__ = True
     ctx = GLOBAL_RUN_CONTEXT
     ctx.runner = runner
+    announced_before = _sniffio.enter()
+    shares_thread = runner.is_guest or runner.leave_context_between_steps
     try:
         if not host_uses_signal_set_wakeup_fd:
             runner.io_manager._force_wakeup.wakeup_on_signals()
@@ -641,10 +645,13 @@ def unrolled_run(
 
                 if "before_io_wait" in instruments:
                     instruments.call("before_io_wait", timeout)
-                if runner.leave_context_between_steps:
-                    del ctx.runner
+                if shares_thread:
+                    _sniffio.leave(announced_before)
+                    if runner.leave_context_between_steps:
+                        del ctx.runner
                     events = yield timeout
                     ctx.runner = runner
+                    announced_before = _sniffio.enter()
                 else:
                     events = yield timeout
                 steps_since_poll = 0
@@ -752,6 +759,7 @@ def unrolled_run(
     except BaseException as exc:
         raise TetherInternalError("internal error in tether - please file a bug!") from exc
     finally:
+        _sniffio.leave(announced_before)
         runner.close()
         ctx.__dict__.pop("runner", None)
         ctx.__dict__.pop("task", None)
