@@ -40,10 +40,10 @@ def move_on_after(seconds: float, *, shield: bool = False) -> CancelScope:
     Raises:
         ValueError: if ``seconds`` is negative or NaN.
     """
-    if math.isnan(seconds):
-        raise ValueError("timeout must not be NaN")
     if seconds < 0:
-        raise ValueError("timeout must be non-negative")
+        raise ValueError("`seconds` must be non-negative")
+    if math.isnan(seconds):
+        raise ValueError("`seconds` must not be NaN")
     return CancelScope(relative_deadline=seconds, shield=shield)
 
 

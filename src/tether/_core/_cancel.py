@@ -142,7 +142,7 @@ class CancelStatus:
         if parent is not None and not scope._shield and parent.effectively_cancelled:
             return True, parent.cancel_reason
         if self.abandoned_by_misnesting:
-            return True, CancelReason("unknown", reason="cancel scope abandoned by misnesting")
+            return True, CancelReason("unknown", reason="misnesting")
         return False, None
 
     def recalculate(self) -> None:
@@ -397,7 +397,7 @@ class CancelScope:
 
     @property
     def deadline(self) -> float:
-        """Absolute time at which this scope cancels itself (``math.inf``: never).
+        """Absolute time at which this scope cancels itself (``math.inf`` for never).
 
         Settable, e.g. ``scope.deadline += 30``.
 

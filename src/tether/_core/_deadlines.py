@@ -71,7 +71,8 @@ class Deadlines:
         return fired
 
     def _prune(self) -> None:
-        self._heap = [entry for entry in self._heap if entry[2]._timer_live(entry[0])]
+        # In place: the run loop holds a reference to this very list.
+        self._heap[:] = [entry for entry in self._heap if entry[2]._timer_live(entry[0])]
         heapq.heapify(self._heap)
 
     def __len__(self) -> int:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 import random
+import threading
 import time
 from typing import TYPE_CHECKING
 
@@ -14,7 +15,13 @@ import tether
 from tether._core._context import GLOBAL_RUN_CONTEXT
 from tether._core._deadlines import Deadlines
 from tether.abc import Instrument
-from tether.lowlevel import checkpoint, current_statistics, current_task, reschedule
+from tether.lowlevel import (
+    checkpoint,
+    current_statistics,
+    current_task,
+    current_tether_token,
+    reschedule,
+)
 from tether.testing import MockClock, wait_all_tasks_blocked
 
 if TYPE_CHECKING:
@@ -373,3 +380,45 @@ def test_run_loop_keeps_deadline_heap_bounded_for_cancelled_sleeps() -> None:
         assert heap_len() < 5000
 
     tether.run(main)
+
+
+async def sleep_with_watchdog(seconds: float, watchdog_seconds: float) -> bool:
+    """Sleep; return False if a real-time watchdog thread had to cancel it
+    (the watchdog goes through run_sync_soon, which needs no timer)."""
+    token = current_tether_token()
+    with tether.CancelScope() as scope:
+        timer = threading.Timer(watchdog_seconds, token.run_sync_soon, args=(scope.cancel,))
+        timer.start()
+        try:
+            await tether.sleep(seconds)
+        finally:
+            timer.cancel()
+    return not scope.cancelled_caught
+
+
+def test_timers_still_fire_after_the_heap_was_pruned() -> None:
+    # Enough stale entries to make the heap rebuild itself; a sleep started
+    # afterwards must still wake up on time.
+    async def main() -> None:
+        for _ in range(3000):
+            with tether.move_on_after(1000):
+                await checkpoint()
+        assert await sleep_with_watchdog(0.01, 1.0), "sleep never woke up"
+        with tether.move_on_after(0.01) as scope:
+            assert await sleep_with_watchdog(10, 1.0), "deadline never fired"
+        assert scope.cancelled_caught
+
+    tether.run(main)
+
+
+def test_timers_still_fire_after_the_heap_was_pruned_autojump() -> None:
+    async def main() -> None:
+        for _ in range(3000):
+            with tether.CancelScope() as scope:
+                scope.cancel()
+                await tether.sleep(1000)
+        start = tether.current_time()
+        assert await sleep_with_watchdog(5, 1.0), "sleep never woke up"
+        assert tether.current_time() == start + 5
+
+    run_autojump(main)
