@@ -47,4 +47,7 @@ echo "==> mypy (strict) with $first_venv"
 echo "==> ruff check"
 "$first_venv/bin/python" -m ruff check . || fail "ruff check"
 
+echo "==> docs (sphinx, warnings are errors) with $first_venv"
+"$first_venv/bin/python" -m sphinx -W --keep-going -b html docs docs/_build/html -q || fail "docs build"
+
 echo "==> all checks passed on $found Python version(s) in $((SECONDS - start))s"

@@ -22,6 +22,9 @@ from ._channel import (
 from ._channel import (
     open_memory_channel as open_memory_channel,
 )
+from ._channel_safe import (
+    as_safe_channel as as_safe_channel,
+)
 from ._core import (
     TASK_STATUS_IGNORED as TASK_STATUS_IGNORED,
 )
@@ -80,6 +83,19 @@ from ._core import (
     sleep_until as sleep_until,
 )
 from ._deprecate import TetherDeprecationWarning as TetherDeprecationWarning
+from ._install import install_as_trio as install_as_trio
+from ._sync import (
+    CapacityLimiter as CapacityLimiter,
+)
+from ._sync import (
+    CapacityLimiterStatistics as CapacityLimiterStatistics,
+)
+from ._sync import (
+    Condition as Condition,
+)
+from ._sync import (
+    ConditionStatistics as ConditionStatistics,
+)
 from ._sync import (
     Event as Event,
 )
@@ -91,6 +107,9 @@ from ._sync import (
 )
 from ._sync import (
     LockStatistics as LockStatistics,
+)
+from ._sync import (
+    Semaphore as Semaphore,
 )
 from ._sync import (
     StrictFIFOLock as StrictFIFOLock,

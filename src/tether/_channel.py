@@ -104,6 +104,7 @@ class _State(Generic[T]):
         )
 
 
+@final
 class open_memory_channel(tuple["MemorySendChannel[T]", "MemoryReceiveChannel[T]"]):
     """Open a channel for passing objects between tasks in one run.
 

@@ -7,7 +7,6 @@ waiter removes itself by key, all in O(1).
 
 from __future__ import annotations
 
-import inspect
 import math
 import types
 from collections import OrderedDict
@@ -40,9 +39,13 @@ def add_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:
     Raises:
         BrokenResourceError: if the task has already exited.
     """
-    if inspect.getcoroutinestate(task.coro) == inspect.CORO_CLOSED:
+    if task._outcome is not None:  # the task has exited
         raise BrokenResourceError("Attempted to add already exited task as lot breaker.")
-    GLOBAL_PARKING_LOT_BREAKER.setdefault(task, []).append(lot)
+    lots = GLOBAL_PARKING_LOT_BREAKER.get(task)
+    if lots is None:
+        GLOBAL_PARKING_LOT_BREAKER[task] = [lot]
+    else:
+        lots.append(lot)
 
 
 def remove_parking_lot_breaker(task: Task, lot: ParkingLot) -> None:

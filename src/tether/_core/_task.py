@@ -113,8 +113,10 @@ class Task(metaclass=NoPublicConstructor):
 
     @property
     def name(self) -> str:
-        """The task's name: the ``name=`` given at spawn, else the function's
-        dotted name (``module.qualname``). Settable."""
+        """The task's name (a string), settable.
+
+        It is the ``name=`` given at spawn, else the function's dotted name
+        (``module.qualname``)."""
         name = self._name
         if type(name) is not str:
             name = self._name = _name_from(name)

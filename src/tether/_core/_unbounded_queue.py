@@ -19,9 +19,11 @@ T = TypeVar("T")
 
 @attrs.frozen
 class UnboundedQueueStatistics:
-    """Attributes:
-    qsize: items in the queue.
-    tasks_waiting: tasks blocked in :meth:`UnboundedQueue.get_batch`.
+    """What :meth:`UnboundedQueue.statistics` returns.
+
+    Attributes:
+        qsize: items in the queue.
+        tasks_waiting: tasks blocked in :meth:`UnboundedQueue.get_batch`.
     """
 
     qsize: int

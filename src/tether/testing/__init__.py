@@ -1,9 +1,22 @@
-"""Tools for testing code that uses tether: virtual time and
-"wait until everything is idle"."""
+"""Tools for testing code that uses tether: virtual time, "wait until
+everything is idle", checkpoint assertions, sequencing and a test decorator.
+
+The pytest plugin (``tether.testing._pytest_plugin``) is registered as a
+``pytest11`` entry point and does nothing until a test is marked
+``@pytest.mark.tether`` or ``tether_mode = true`` is set in the pytest
+configuration.
+"""
 
 from .._core import MockClock as MockClock
 from .._core import wait_all_tasks_blocked as wait_all_tasks_blocked
 from .._util import fixup_module_metadata
+from ._checkpoints import assert_checkpoints as assert_checkpoints
+from ._checkpoints import assert_no_checkpoints as assert_no_checkpoints
+from ._sequencer import Sequencer as Sequencer
+from ._tether_test import tether_test as tether_test
+from ._tether_test import trio_test as trio_test
+from ._threads import active_thread_count as active_thread_count
+from ._threads import wait_all_threads_completed as wait_all_threads_completed
 
 fixup_module_metadata(__name__, globals())
 del fixup_module_metadata
