@@ -14,6 +14,7 @@ import inspect
 import pytest
 
 import tether
+import tether.testing
 
 TRIO_NAMES: dict[str, set[str]] = {
     "tether": {
@@ -27,7 +28,7 @@ TRIO_NAMES: dict[str, set[str]] = {
         "current_effective_deadline", "current_time", "fail_after", "fail_at",
         "move_on_after", "move_on_at", "open_memory_channel", "open_nursery", "run",
         "sleep", "sleep_forever", "sleep_until",
-    },  # fmt: skip
+    },
     "tether.lowlevel": {
         "Abort", "ParkingLot", "ParkingLotStatistics", "RaiseCancelT", "RunStatistics",
         "RunVar", "RunVarToken", "Task", "TrioToken", "UnboundedQueue",
@@ -41,15 +42,15 @@ TRIO_NAMES: dict[str, set[str]] = {
         "spawn_system_task", "start_guest_run", "start_thread_soon",
         "temporarily_detach_coroutine_object", "wait_readable", "wait_task_rescheduled",
         "wait_writable",
-    },  # fmt: skip
+    },
     "tether.testing": {
         "MockClock", "Sequencer", "active_thread_count", "assert_checkpoints",
         "assert_no_checkpoints", "trio_test", "wait_all_tasks_blocked",
         "wait_all_threads_completed",
-    },  # fmt: skip
+    },
     "tether.abc": {
         "AsyncResource", "Channel", "Clock", "Instrument", "ReceiveChannel", "SendChannel",
-    },  # fmt: skip
+    },
 }
 
 # Tether's own additions (its word for Trio's "trio" names, and its extensions).
@@ -57,14 +58,14 @@ TETHER_NAMES: dict[str, set[str]] = {
     "tether": {
         "TetherDeprecationWarning", "TetherInternalError", "install_as_trio", "abc",
         "lowlevel",
-    },  # fmt: skip
+    },
     "tether.lowlevel": {
         "CallbackHandle", "SteppedRun", "TetherToken", "current_tether_token",
         "deliver_interrupt", "discard_interrupts", "format_task_tree", "in_tether_run",
         "in_tether_task", "open_stepped_run", "pending_interrupts", "print_task_tree",
         "schedule_callback", "schedule_callback_at", "set_callback_error_handler",
         "set_cancelled_class", "spawn_owned",
-    },  # fmt: skip
+    },
     "tether.testing": {"tether_test"},
     "tether.abc": set(),
 }
@@ -79,18 +80,18 @@ NOT_YET: dict[str, set[str]] = {
         "open_tcp_stream", "open_unix_socket", "run_process", "serve_listeners",
         "serve_ssl_over_tcp", "serve_tcp", "wrap_file",
         "from_thread", "socket", "to_thread",
-    },  # fmt: skip
+    },
     "tether.lowlevel": {"FdStream", "encode_hostname", "open_process"},
     "tether.testing": {
         "MemoryReceiveStream", "MemorySendStream", "check_half_closeable_stream",
         "check_one_way_stream", "check_two_way_stream", "lockstep_stream_one_way_pair",
         "lockstep_stream_pair", "memory_stream_one_way_pair", "memory_stream_pair",
         "memory_stream_pump", "open_stream_to_socket_listener",
-    },  # fmt: skip
+    },
     "tether.abc": {
         "HalfCloseableStream", "HostnameResolver", "Listener", "ReceiveStream",
         "SendStream", "SocketFactory", "Stream",
-    },  # fmt: skip
+    },
 }
 
 
