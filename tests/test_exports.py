@@ -49,7 +49,9 @@ TRIO_NAMES: dict[str, set[str]] = {
         "wait_all_threads_completed",
     },
     "tether.abc": {
-        "AsyncResource", "Channel", "Clock", "Instrument", "ReceiveChannel", "SendChannel",
+        "AsyncResource", "Channel", "Clock", "HalfCloseableStream", "HostnameResolver",
+        "Instrument", "Listener", "ReceiveChannel", "ReceiveStream", "SendChannel",
+        "SendStream", "SocketFactory", "Stream",
     },
 }
 
@@ -88,10 +90,7 @@ NOT_YET: dict[str, set[str]] = {
         "lockstep_stream_pair", "memory_stream_one_way_pair", "memory_stream_pair",
         "memory_stream_pump", "open_stream_to_socket_listener",
     },
-    "tether.abc": {
-        "HalfCloseableStream", "HostnameResolver", "Listener", "ReceiveStream",
-        "SendStream", "SocketFactory", "Stream",
-    },
+    "tether.abc": set(),
 }
 
 
