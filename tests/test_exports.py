@@ -62,7 +62,7 @@ TETHER_NAMES: dict[str, set[str]] = {
         "lowlevel",
     },
     "tether.lowlevel": {
-        "CallbackHandle", "SteppedRun", "TetherToken", "current_tether_token",
+        "CallbackHandle", "ReadinessWatch", "SteppedRun", "watch_readable", "watch_writable", "TetherToken", "current_tether_token",
         "deliver_interrupt", "discard_interrupts", "format_task_tree", "in_tether_run",
         "in_tether_task", "open_stepped_run", "pending_interrupts", "print_task_tree",
         "schedule_callback", "schedule_callback_at", "set_callback_error_handler",

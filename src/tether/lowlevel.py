@@ -21,6 +21,7 @@ from ._core import (
 from ._core import (
     RaiseCancelT as RaiseCancelT,
 )
+from ._core import ReadinessWatch as ReadinessWatch
 from ._core import (
     RunStatistics as RunStatistics,
 )
@@ -161,6 +162,12 @@ from ._core import (
 )
 from ._core import (
     wait_writable as wait_writable,
+)
+from ._core import (
+    watch_readable as watch_readable,
+)
+from ._core import (
+    watch_writable as watch_writable,
 )
 from ._util import fixup_module_metadata
 

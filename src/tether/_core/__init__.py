@@ -28,7 +28,8 @@ from ._exceptions import (
 from ._guest import SteppedRun, open_stepped_run, start_guest_run
 from ._hooks import set_cancelled_class, spawn_owned
 from ._interrupts import deliver_interrupt, discard_interrupts, pending_interrupts
-from ._io import notify_closing, wait_readable, wait_writable
+from ._io import notify_closing, wait_readable, wait_writable, watch_readable, watch_writable
+from ._io_epoll import ReadinessWatch
 from ._ki import currently_ki_protected, disable_ki_protection, enable_ki_protection
 from ._local import RunVar, RunVarToken
 from ._mock_clock import MockClock
@@ -88,6 +89,7 @@ __all__ = [
     "ParkingLot",
     "ParkingLotStatistics",
     "RaiseCancelT",
+    "ReadinessWatch",
     "RunFinishedError",
     "RunStatistics",
     "RunVar",
@@ -147,4 +149,6 @@ __all__ = [
     "wait_readable",
     "wait_task_rescheduled",
     "wait_writable",
+    "watch_readable",
+    "watch_writable",
 ]

@@ -9,7 +9,10 @@ from typing import TYPE_CHECKING
 from ._context import GLOBAL_RUN_CONTEXT, NOT_IN_RUN_MESSAGE
 
 if TYPE_CHECKING:
-    from ._io_epoll import EpollIOManager, FileDescriptorLike
+    import contextvars
+    from collections.abc import Callable
+
+    from ._io_epoll import EpollIOManager, FileDescriptorLike, ReadinessWatch
 
 if not sys.platform.startswith("linux") and not hasattr(__import__("select"), "epoll"):
     raise ImportError(  # pragma: no cover
@@ -48,10 +51,51 @@ async def wait_writable(fd: FileDescriptorLike) -> None:
     await _io_manager().wait_writable(fd)
 
 
+def watch_readable(
+    fd: FileDescriptorLike,
+    callback: Callable[..., object],
+    *args: object,
+    context: contextvars.Context | None = None,
+) -> ReadinessWatch:
+    """Call ``callback(*args)`` whenever ``fd`` is readable, until cancelled.
+
+    A *persistent*, level-triggered watch: the fd stays registered with the
+    kernel between events, so there is no system call per event (unlike
+    :func:`wait_readable`, which arms the fd for a single wake-up). In each
+    loop iteration in which the fd is readable, the callback joins the run
+    queue, in FIFO order with tasks and with
+    :func:`schedule_callback` callbacks. This is what an event-loop facade's
+    ``add_reader`` needs.
+
+    Args:
+        context: the :class:`contextvars.Context` to run the callback in.
+
+    Returns:
+        A :class:`ReadinessWatch`; call its ``cancel()`` to stop.
+
+    Raises:
+        tether.BusyResourceError: if the fd already has a watch or a task
+            waiting for it to be readable.
+        OSError: if the fd cannot be watched (a regular file, a closed fd).
+    """
+    return _io_manager().watch(fd, True, callback, args, context)
+
+
+def watch_writable(
+    fd: FileDescriptorLike,
+    callback: Callable[..., object],
+    *args: object,
+    context: contextvars.Context | None = None,
+) -> ReadinessWatch:
+    """Like :func:`watch_readable`, for writability (an ``add_writer``)."""
+    return _io_manager().watch(fd, False, callback, args, context)
+
+
 def notify_closing(fd: FileDescriptorLike) -> None:
     """Tell tether that ``fd`` is about to be closed.
 
-    Tasks waiting on it wake up with :exc:`~tether.ClosedResourceError`.
+    Tasks waiting on it wake up with :exc:`~tether.ClosedResourceError`,
+    and its persistent watches end.
     Call this *before* closing the fd.
     """
     _io_manager().notify_closing(fd)

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING
 
 import attrs
 
+from ._callbacks import CallbackHandle
 from ._context import GLOBAL_RUN_CONTEXT
 from ._exceptions import BusyResourceError, ClosedResourceError
 from ._io_common import wake_all
@@ -29,7 +30,9 @@ from ._traps import VALUE_NONE, Abort, wait_task_rescheduled
 from ._wakeup_socketpair import WakeupSocketpair
 
 if TYPE_CHECKING:
+    import contextvars
     import socket
+    from collections.abc import Callable
 
     from ._task import Task
     from ._traps import RaiseCancelT
@@ -43,20 +46,82 @@ _EPOLLONESHOT = select.EPOLLONESHOT
 
 
 class _Waiters:
-    __slots__ = ("current_flags", "read_task", "write_task")
+    __slots__ = (
+        "current_flags",
+        "current_persistent",
+        "read_task",
+        "read_watch",
+        "write_task",
+        "write_watch",
+    )
 
     def __init__(self) -> None:
         self.read_task: Task | None = None
         self.write_task: Task | None = None
+        self.read_watch: ReadinessWatch | None = None
+        self.write_watch: ReadinessWatch | None = None
+        # What the kernel has: the armed flags, and whether without ONESHOT.
         self.current_flags = 0
+        self.current_persistent = False
 
     def wanted_flags(self) -> int:
         flags = 0
-        if self.read_task is not None:
+        if self.read_task is not None or self.read_watch is not None:
             flags |= _EPOLLIN
-        if self.write_task is not None:
+        if self.write_task is not None or self.write_watch is not None:
             flags |= _EPOLLOUT
         return flags
+
+    def persistent(self) -> bool:
+        return self.read_watch is not None or self.write_watch is not None
+
+
+class ReadinessWatch:
+    """A persistent readiness watch (see :func:`tether.lowlevel.watch_readable`).
+
+    Attributes:
+        fd: the watched file descriptor.
+        callback: called (with ``args``) from the run queue in every loop
+            iteration in which the fd is reported ready.
+    """
+
+    __slots__ = ("_handle", "_manager", "_readable", "args", "callback", "context", "fd")
+
+    def __init__(
+        self,
+        manager: EpollIOManager,
+        fd: int,
+        readable: bool,
+        callback: Callable[..., object],
+        args: tuple[object, ...],
+        context: contextvars.Context | None,
+    ) -> None:
+        self._manager = manager
+        self.fd = fd
+        self._readable = readable
+        self.callback = callback
+        self.args = args
+        self.context = context
+
+    def __repr__(self) -> str:
+        kind = "readable" if self._readable else "writable"
+        state = "" if self.active else " (cancelled)"
+        return f"<ReadinessWatch {kind} fd={self.fd}{state}>"
+
+    @property
+    def active(self) -> bool:
+        """Whether the watch is still installed."""
+        waiters = self._manager._registered.get(self.fd)
+        if waiters is None:
+            return False
+        current = waiters.read_watch if self._readable else waiters.write_watch
+        return current is self
+
+    def cancel(self) -> None:
+        """Stop watching. Idempotent; a callback already queued still runs
+        unless it was queued in this same loop iteration's batch."""
+        if self.active:
+            self._manager._unwatch(self.fd, self._readable)
 
 
 @attrs.frozen
@@ -124,8 +189,13 @@ class EpollIOManager:
             waiters = registered.get(fd)
             if waiters is None:  # pragma: no cover - closed underneath us
                 continue
-            # ONESHOT: epoll has disarmed the fd.
-            waiters.current_flags = 0
+            if not waiters.current_persistent:
+                # ONESHOT: epoll has disarmed the fd.
+                waiters.current_flags = 0
+            if flags & ~_EPOLLIN and waiters.write_watch is not None:
+                self._fire(waiters.write_watch)
+            if flags & ~_EPOLLOUT and waiters.read_watch is not None:
+                self._fire(waiters.read_watch)
             if flags & ~_EPOLLIN and waiters.write_task is not None:
                 task = waiters.write_task
                 waiters.write_task = None
@@ -147,9 +217,12 @@ class EpollIOManager:
                     pass
             del self._registered[fd]
             return
-        if wanted == waiters.current_flags:
+        persistent = waiters.persistent()
+        if wanted == waiters.current_flags and persistent == waiters.current_persistent:
             return
-        flags = wanted | _EPOLLONESHOT
+        # Persistent watches need a level-triggered registration that stays
+        # armed (no syscall per event); one-shot waits alone use ONESHOT.
+        flags = wanted if persistent else wanted | _EPOLLONESHOT
         try:
             try:
                 self._epoll.modify(fd, flags)
@@ -158,11 +231,59 @@ class EpollIOManager:
                     raise
                 self._epoll.register(fd, flags)
             waiters.current_flags = wanted
+            waiters.current_persistent = persistent
         except OSError as exc:
             # Bad fd, or one epoll cannot watch (a regular file): wake the
             # waiters with the error rather than leaving them asleep forever.
             del self._registered[fd]
+            waiters.read_watch = waiters.write_watch = None
             wake_all({"read_task": waiters.read_task, "write_task": waiters.write_task}, exc)
+            if waiters.read_task is None and waiters.write_task is None:
+                raise
+
+    # -- persistent watches ---------------------------------------------------
+
+    def _fire(self, watch: ReadinessWatch) -> None:
+        runner = GLOBAL_RUN_CONTEXT.runner
+        runner.runq.append(CallbackHandle(runner, watch.callback, watch.args, watch.context))
+
+    def watch(
+        self,
+        fd: FileDescriptorLike,
+        readable: bool,
+        callback: Callable[..., object],
+        args: tuple[object, ...],
+        context: contextvars.Context | None,
+    ) -> ReadinessWatch:
+        fdno = _fileno(fd)
+        waiters = self._registered.get(fdno)
+        if waiters is None:
+            waiters = self._registered[fdno] = _Waiters()
+        attr = "read" if readable else "write"
+        if getattr(waiters, f"{attr}_watch") is not None or (
+            getattr(waiters, f"{attr}_task") is not None
+        ):
+            raise BusyResourceError(
+                f"something is already waiting for this file descriptor to be {attr}able"
+            )
+        watch = ReadinessWatch(self, fdno, readable, callback, args, context)
+        setattr(waiters, f"{attr}_watch", watch)
+        try:
+            self._update_registrations(fdno)
+        except OSError:
+            setattr(waiters, f"{attr}_watch", None)
+            if not waiters.wanted_flags():
+                self._registered.pop(fdno, None)
+            raise
+        return watch
+
+    def _unwatch(self, fd: int, readable: bool) -> None:
+        waiters = self._registered[fd]
+        if readable:
+            waiters.read_watch = None
+        else:
+            waiters.write_watch = None
+        self._update_registrations(fd)
 
     async def _wait_common(self, fd: FileDescriptorLike, attr: str) -> None:
         fdno = _fileno(fd)
@@ -170,7 +291,8 @@ class EpollIOManager:
         waiters = self._registered.get(fdno)
         if waiters is None:
             waiters = self._registered[fdno] = _Waiters()
-        if getattr(waiters, attr) is not None:
+        watch_attr = "read_watch" if attr == "read_task" else "write_watch"
+        if getattr(waiters, attr) is not None or getattr(waiters, watch_attr) is not None:
             raise BusyResourceError(
                 "another task is already waiting to "
                 + ("read from" if attr == "read_task" else "write to")
@@ -212,4 +334,7 @@ class EpollIOManager:
         )
         waiters.read_task = None
         waiters.write_task = None
+        # Watches just end: the fd is going away.
+        waiters.read_watch = None
+        waiters.write_watch = None
         self._update_registrations(fdno)
