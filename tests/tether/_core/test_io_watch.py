@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 from typing import TYPE_CHECKING
 
@@ -13,6 +14,7 @@ from tether.testing import wait_all_tasks_blocked
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -121,9 +123,16 @@ async def test_watch_callback_runs_in_its_context(
     assert seen == ["watched"]
 
 
-async def test_watching_an_invalid_fd_raises() -> None:
-    with pytest.raises(OSError):
+async def test_watching_an_invalid_fd_raises(tmp_path: Path) -> None:
+    import errno
+
+    with pytest.raises(OSError, match="Bad file descriptor") as info:
         lowlevel.watch_readable(99999, lambda: None)
-    with open(__file__, "rb") as f, pytest.raises(OSError):
+    assert info.value.errno == errno.EBADF
+    fd = os.open(tmp_path / "plain", os.O_CREAT | os.O_RDONLY)
+    try:
         # epoll refuses regular files.
-        lowlevel.watch_readable(f, lambda: None)
+        with pytest.raises(PermissionError):
+            lowlevel.watch_readable(fd, lambda: None)
+    finally:
+        os.close(fd)
