@@ -3,6 +3,7 @@ manager (epoll on Linux; see ``_io_epoll``)."""
 
 from __future__ import annotations
 
+import select
 import sys
 from typing import TYPE_CHECKING
 
@@ -12,15 +13,27 @@ if TYPE_CHECKING:
     import contextvars
     from collections.abc import Callable
 
-    from ._io_epoll import EpollIOManager, FileDescriptorLike, ReadinessWatch
+    from ._io_epoll import FileDescriptorLike, ReadinessWatch
 
-if not sys.platform.startswith("linux") and not hasattr(__import__("select"), "epoll"):
-    raise ImportError(  # pragma: no cover
-        f"tether does not support this platform yet ({sys.platform}): it needs epoll"
+# The platform's I/O manager, bound once: epoll on Linux, kqueue on macOS
+# and the BSDs; anything else gets a plain error at import.
+if hasattr(select, "epoll"):
+    from ._io_epoll import EpollIOManager as TheIOManager
+elif hasattr(select, "kqueue"):  # pragma: no cover - not on the machines tested
+    from ._io_kqueue import (  # type: ignore[attr-defined, no-redef]
+        KqueueIOManager as TheIOManager,
+    )
+else:  # pragma: no cover
+    raise ImportError(
+        f"tether does not support this platform ({sys.platform}): it needs epoll "
+        "(Linux) or kqueue (macOS, BSD)"
     )
 
 
-def _io_manager() -> EpollIOManager:
+__all__ = ["TheIOManager", "notify_closing", "wait_readable", "wait_writable"]
+
+
+def _io_manager() -> TheIOManager:
     try:
         return GLOBAL_RUN_CONTEXT.runner.io_manager
     except AttributeError:

@@ -59,7 +59,7 @@ from ._entry_queue import EntryQueue, TetherToken, make_token
 from ._exceptions import Cancelled, RunFinishedError, TetherInternalError
 from ._instrumentation import Instruments
 from ._interrupts import deliver_interrupt
-from ._io_epoll import EpollIOManager
+from ._io import TheIOManager
 from ._ki import KIManager, enable_ki_protection
 from ._nursery import Nursery, open_nursery
 from ._parking_lot import GLOBAL_PARKING_LOT_BREAKER
@@ -174,7 +174,7 @@ class Runner:
         self,
         clock: Clock,
         instruments: Instruments,
-        io_manager: EpollIOManager,
+        io_manager: TheIOManager,
         strict_exception_groups: bool,
         is_guest: bool = False,
     ) -> None:
@@ -568,7 +568,7 @@ def setup_runner(
     runner = Runner(
         clock,
         Instruments(instruments),
-        EpollIOManager(),
+        TheIOManager(),
         strict_exception_groups,
         is_guest=is_guest,
     )
