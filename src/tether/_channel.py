@@ -13,9 +13,10 @@ the hand-over, and one bare schedule point.
 
 from __future__ import annotations
 
+import types
 from collections import OrderedDict, deque
 from math import inf
-from typing import TYPE_CHECKING, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
 from outcome import Error, Value
@@ -39,6 +40,7 @@ from ._core import (
 from ._util import NoPublicConstructor, final
 
 if TYPE_CHECKING:
+    from collections.abc import Generator
     from types import TracebackType
     from typing import Self
 
@@ -207,12 +209,7 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
         self._state.send_tasks[task] = value
         task.custom_sleep_data = self
 
-        def abort_fn(_: RaiseCancelT) -> Abort:
-            self._tasks.remove(task)
-            del self._state.send_tasks[task]
-            return Abort.SUCCEEDED
-
-        await wait_task_rescheduled(abort_fn)
+        await wait_task_rescheduled(_SendAbort(self, task))
 
     @enable_ki_protection
     def clone(self) -> MemorySendChannel[SendType]:
@@ -267,6 +264,36 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
         """Close this end (see :meth:`close`); also a checkpoint."""
         self.close()
         await checkpoint()
+
+
+class _SendAbort:
+    """Abort function of a blocked send (a slotted object, not a closure)."""
+
+    __slots__ = ("channel", "task")
+
+    def __init__(self, channel: MemorySendChannel[Any], task: Task) -> None:
+        self.channel = channel
+        self.task = task
+
+    def __call__(self, _: RaiseCancelT) -> Abort:
+        self.channel._tasks.remove(self.task)
+        del self.channel._state.send_tasks[self.task]
+        return Abort.SUCCEEDED
+
+
+class _ReceiveAbort:
+    """Abort function of a blocked receive (a slotted object, not a closure)."""
+
+    __slots__ = ("channel", "task")
+
+    def __init__(self, channel: MemoryReceiveChannel[Any], task: Task) -> None:
+        self.channel = channel
+        self.task = task
+
+    def __call__(self, _: RaiseCancelT) -> Abort:
+        self.channel._tasks.remove(self.task)
+        del self.channel._state.receive_tasks[self.task]
+        return Abort.SUCCEEDED
 
 
 @final
@@ -335,12 +362,32 @@ class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstr
         self._state.receive_tasks[task] = None
         task.custom_sleep_data = self
 
-        def abort_fn(_: RaiseCancelT) -> Abort:
-            self._tasks.remove(task)
-            del self._state.receive_tasks[task]
-            return Abort.SUCCEEDED
+        return await wait_task_rescheduled(_ReceiveAbort(self, task))  # type: ignore[no-any-return]
 
-        return await wait_task_rescheduled(abort_fn)  # type: ignore[no-any-return]
+    @enable_ki_protection
+    @types.coroutine
+    def __anext__(self) -> Generator[Any, Any, ReceiveType]:
+        # ``async for`` is how most consumers receive, so this is receive()
+        # flattened into one generator frame: a received item costs one
+        # frame resumption fewer than going through receive().
+        checkpoint_if_cancelled()  # raises if cancelled; nothing to await otherwise
+        try:
+            value = self.receive_nowait()
+        except WouldBlock:
+            pass
+        except EndOfChannel:
+            raise StopAsyncIteration from None
+        else:
+            yield from cancel_shielded_checkpoint()
+            return value
+        task = current_task()
+        self._tasks.add(task)
+        self._state.receive_tasks[task] = None
+        task.custom_sleep_data = self
+        try:
+            return (yield from wait_task_rescheduled(_ReceiveAbort(self, task)))  # type: ignore[no-any-return]
+        except EndOfChannel:
+            raise StopAsyncIteration from None
 
     @enable_ki_protection
     def clone(self) -> MemoryReceiveChannel[ReceiveType]:
