@@ -71,6 +71,7 @@ from ._traps import (
     Abort,
     PermanentlyDetachCoroutineObject,
     WaitTaskRescheduled,
+    cancel_shielded_checkpoint,
     wait_task_rescheduled,
 )
 
@@ -423,7 +424,7 @@ class Runner:
             while True:
                 entry_queue.run_pending(self._entry_callback_failed)
                 if entry_queue.queue or entry_queue.idempotent_queue:
-                    await _yield_checkpoint()
+                    await cancel_shielded_checkpoint()
                     continue
                 self.entry_task_parked = True
                 await wait_task_rescheduled(abort)
@@ -532,13 +533,6 @@ class Runner:
 
 async def _python_wrapper(orig_coro: Awaitable[T]) -> T:
     return await orig_coro
-
-
-@enable_ki_protection
-async def _yield_checkpoint() -> None:
-    from ._traps import cancel_shielded_checkpoint
-
-    await cancel_shielded_checkpoint()
 
 
 def setup_runner(
@@ -812,7 +806,7 @@ def run(
     try:
         timeout = gen.send(None)
         while True:
-            events = get_events(timeout) if timeout else _get_events_now(get_events)
+            events = get_events(timeout)
             timeout = gen.send(events)
     except StopIteration:
         pass
@@ -828,10 +822,6 @@ def run(
         raise exc
     finally:
         del exc, result
-
-
-def _get_events_now(get_events: Callable[[float], object]) -> object:
-    return get_events(0)
 
 
 # -- public functions that need the runner -----------------------------------
