@@ -509,6 +509,7 @@ class Runner:
             if "task_scheduled" in self.instruments:
                 self.instruments.call("task_scheduled", task)
         elif type(msg) is WaitTaskRescheduled:
+            task._cancel_points += 1
             if task._next_send is None:
                 task._abort_func = msg.abort_func
             if (
@@ -711,6 +712,8 @@ def unrolled_run(
                         if instruments and "task_scheduled" in instruments:
                             instruments.call("task_scheduled", task)
                     elif type(msg) is Wait_:
+                        # A blocking wait is a cancel point (as in Trio).
+                        task._cancel_points += 1
                         # (A task may reschedule itself before yielding.)
                         if task._next_send is None:
                             task._abort_func = msg.abort_func
