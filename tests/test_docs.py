@@ -33,7 +33,15 @@ DOCS = ROOT / "docs"
 REFERENCE = DOCS / "reference"
 SNIPPETS = DOCS / "snippets"
 
-PUBLIC_MODULES = ["tether", "tether.lowlevel", "tether.abc", "tether.testing"]
+PUBLIC_MODULES = [
+    "tether",
+    "tether.lowlevel",
+    "tether.abc",
+    "tether.testing",
+    "tether.to_thread",
+    "tether.from_thread",
+    "tether.socket",
+]
 
 # Directives that document one object, and those that set the current module.
 _OBJECT_DIRECTIVE = re.compile(
@@ -55,6 +63,8 @@ def public_names(module: ModuleType) -> list[str]:
         if not name.startswith("_")
         and not inspect.ismodule(obj)
         and type(obj).__module__ != "__future__"
+        # tether.socket's constants are the standard library's: not listed.
+        and not (module.__name__ == "tether.socket" and name.isupper())
     )
 
 
@@ -131,6 +141,8 @@ def _public_code_objects() -> list[tuple[str, str]]:
         (modname, name)
         for modname, name in _all_public()
         if callable(getattr(importlib.import_module(modname), name))
+        # tether.socket re-exports some standard library objects unchanged.
+        and getattr(importlib.import_module(modname), name).__module__ != "socket"
     ]
 
 

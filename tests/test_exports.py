@@ -18,6 +18,8 @@ import tether.testing
 
 TRIO_NAMES: dict[str, set[str]] = {
     "tether": {
+        "NeedHandshakeError", "SSLListener", "SSLStream", "open_ssl_over_tcp_listeners",
+        "open_ssl_over_tcp_stream", "serve_ssl_over_tcp",
         "BrokenResourceError", "BusyResourceError", "CancelScope", "Cancelled",
         "CapacityLimiter", "CapacityLimiterStatistics", "ClosedResourceError", "Condition",
         "ConditionStatistics", "EndOfChannel", "Event", "EventStatistics", "Lock",
@@ -27,10 +29,16 @@ TRIO_NAMES: dict[str, set[str]] = {
         "TrioInternalError", "WouldBlock", "aclose_forcefully", "as_safe_channel",
         "current_effective_deadline", "current_time", "fail_after", "fail_at",
         "move_on_after", "move_on_at", "open_memory_channel", "open_nursery", "run",
+        "abc", "from_thread", "lowlevel", "socket", "to_thread",
         "sleep", "sleep_forever", "sleep_until",
+        "SocketListener", "SocketStream", "StapledStream", "open_tcp_listeners",
+        "open_tcp_stream", "open_unix_socket", "serve_listeners", "serve_tcp",
+        "Path", "PosixPath", "WindowsPath", "open_file", "wrap_file",
+        "Process", "open_signal_receiver", "run_process",
     },
     "tether.lowlevel": {
         "Abort", "ParkingLot", "ParkingLotStatistics", "RaiseCancelT", "RunStatistics",
+        "encode_hostname",
         "RunVar", "RunVarToken", "Task", "TrioToken", "UnboundedQueue",
         "UnboundedQueueStatistics", "add_instrument", "add_parking_lot_breaker",
         "cancel_shielded_checkpoint", "checkpoint", "checkpoint_if_cancelled",
@@ -40,13 +48,18 @@ TRIO_NAMES: dict[str, set[str]] = {
         "permanently_detach_coroutine_object", "reattach_detached_coroutine_object",
         "remove_instrument", "remove_parking_lot_breaker", "reschedule",
         "spawn_system_task", "start_guest_run", "start_thread_soon",
+        "FdStream", "open_process",
         "temporarily_detach_coroutine_object", "wait_readable", "wait_task_rescheduled",
         "wait_writable",
     },
     "tether.testing": {
         "MockClock", "Sequencer", "active_thread_count", "assert_checkpoints",
         "assert_no_checkpoints", "trio_test", "wait_all_tasks_blocked",
-        "wait_all_threads_completed",
+        "wait_all_threads_completed", "open_stream_to_socket_listener",
+        "MemoryReceiveStream", "MemorySendStream", "check_half_closeable_stream",
+        "check_one_way_stream", "check_two_way_stream", "lockstep_stream_one_way_pair",
+        "lockstep_stream_pair", "memory_stream_one_way_pair", "memory_stream_pair",
+        "memory_stream_pump",
     },
     "tether.abc": {
         "AsyncResource", "Channel", "Clock", "HalfCloseableStream", "HostnameResolver",
@@ -58,11 +71,12 @@ TRIO_NAMES: dict[str, set[str]] = {
 # Tether's own additions (its word for Trio's "trio" names, and its extensions).
 TETHER_NAMES: dict[str, set[str]] = {
     "tether": {
-        "TetherDeprecationWarning", "TetherInternalError", "install_as_trio", "abc",
-        "lowlevel",
+        "TetherDeprecationWarning", "TetherInternalError", "install_as_trio",
+        "open_unix_listener",
     },
     "tether.lowlevel": {
-        "CallbackHandle", "ReadinessWatch", "SteppedRun", "watch_readable", "watch_writable", "TetherToken", "current_tether_token",
+        "CallbackHandle", "ReadinessWatch", "SteppedRun", "TetherToken",
+        "current_tether_token", "watch_readable", "watch_writable",
         "deliver_interrupt", "discard_interrupts", "format_task_tree", "in_tether_run",
         "in_tether_task", "open_stepped_run", "pending_interrupts", "print_task_tree",
         "schedule_callback", "schedule_callback_at", "set_callback_error_handler",
@@ -75,23 +89,17 @@ TETHER_NAMES: dict[str, set[str]] = {
 # Trio names of the I/O layer, not provided yet (the I/O issue).
 NOT_YET: dict[str, set[str]] = {
     "tether": {
-        "DTLSChannel", "DTLSChannelStatistics", "DTLSEndpoint", "NeedHandshakeError",
-        "Path", "PosixPath", "Process", "SSLListener", "SSLStream", "SocketListener",
-        "SocketStream", "StapledStream", "WindowsPath", "open_file", "open_signal_receiver",
-        "open_ssl_over_tcp_listeners", "open_ssl_over_tcp_stream", "open_tcp_listeners",
-        "open_tcp_stream", "open_unix_socket", "run_process", "serve_listeners",
-        "serve_ssl_over_tcp", "serve_tcp", "wrap_file",
-        "from_thread", "socket", "to_thread",
+        "DTLSChannel", "DTLSChannelStatistics", "DTLSEndpoint",
     },
-    "tether.lowlevel": {"FdStream", "encode_hostname", "open_process"},
-    "tether.testing": {
-        "MemoryReceiveStream", "MemorySendStream", "check_half_closeable_stream",
-        "check_one_way_stream", "check_two_way_stream", "lockstep_stream_one_way_pair",
-        "lockstep_stream_pair", "memory_stream_one_way_pair", "memory_stream_pair",
-        "memory_stream_pump", "open_stream_to_socket_listener",
-    },
+    "tether.lowlevel": set(),
+    "tether.testing": set(),
     "tether.abc": set(),
 }
+
+
+# The submodules `import tether` provides (tether.testing is imported
+# separately, as trio.testing is).
+SUBMODULES = {"abc", "from_thread", "lowlevel", "socket", "to_thread"}
 
 
 def public_names(modname: str) -> set[str]:
@@ -100,7 +108,7 @@ def public_names(modname: str) -> set[str]:
         name
         for name in dir(module)
         if not name.startswith("_")
-        and not (inspect.ismodule(getattr(module, name)) and name not in {"abc", "lowlevel"})
+        and not (inspect.ismodule(getattr(module, name)) and name not in SUBMODULES)
         and name != "annotations"
     }
 

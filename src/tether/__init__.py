@@ -8,7 +8,10 @@ error is ever lost. A program written for Trio runs with
 """
 
 from . import abc as abc
+from . import from_thread as from_thread
 from . import lowlevel as lowlevel
+from . import socket as socket
+from . import to_thread as to_thread
 from ._abc import aclose_forcefully as aclose_forcefully
 from ._channel import (
     MemoryChannelStatistics as MemoryChannelStatistics,
@@ -83,7 +86,30 @@ from ._core import (
     sleep_until as sleep_until,
 )
 from ._deprecate import TetherDeprecationWarning as TetherDeprecationWarning
+from ._file_io import open_file as open_file
+from ._file_io import wrap_file as wrap_file
+from ._highlevel_generic import StapledStream as StapledStream
+from ._highlevel_open_tcp_listeners import open_tcp_listeners as open_tcp_listeners
+from ._highlevel_open_tcp_listeners import serve_tcp as serve_tcp
+from ._highlevel_open_tcp_stream import open_tcp_stream as open_tcp_stream
+from ._highlevel_open_unix_stream import open_unix_listener as open_unix_listener
+from ._highlevel_open_unix_stream import open_unix_socket as open_unix_socket
+from ._highlevel_serve_listeners import serve_listeners as serve_listeners
+from ._highlevel_socket import SocketListener as SocketListener
+from ._highlevel_socket import SocketStream as SocketStream
+from ._highlevel_ssl_helpers import open_ssl_over_tcp_listeners as open_ssl_over_tcp_listeners
+from ._highlevel_ssl_helpers import open_ssl_over_tcp_stream as open_ssl_over_tcp_stream
+from ._highlevel_ssl_helpers import serve_ssl_over_tcp as serve_ssl_over_tcp
 from ._install import install_as_trio as install_as_trio
+from ._path import Path as Path
+from ._path import PosixPath as PosixPath
+from ._path import WindowsPath as WindowsPath
+from ._signals import open_signal_receiver as open_signal_receiver
+from ._ssl import NeedHandshakeError as NeedHandshakeError
+from ._ssl import SSLListener as SSLListener
+from ._ssl import SSLStream as SSLStream
+from ._subprocess import Process as Process
+from ._subprocess import run_process as run_process
 from ._sync import (
     CapacityLimiter as CapacityLimiter,
 )

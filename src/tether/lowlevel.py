@@ -169,6 +169,9 @@ from ._core import (
 from ._core import (
     watch_writable as watch_writable,
 )
+from ._socket import encode_hostname as encode_hostname
+from ._subprocess import open_process as open_process
+from ._unix_pipes import FdStream as FdStream
 from ._util import fixup_module_metadata
 
 # Trio's names.

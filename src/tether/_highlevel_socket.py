@@ -1,0 +1,325 @@
+"""Byte streams and listeners on sockets: :class:`SocketStream` and
+:class:`SocketListener`.
+
+``send_all`` is the hot path: it calls the non-blocking ``send`` on the
+remaining memoryview slice in a loop, and only waits for writability when the
+kernel's buffer is full (``BlockingIOError``). It checks for cancellation
+once at the start and yields once at the end if it never had to wait, so a
+large send costs one system call per kernel buffer-full rather than two
+checkpoints per chunk.
+"""
+
+from __future__ import annotations
+
+import errno
+import socket as _stdlib_socket
+from typing import final, overload
+
+from ._abc import HalfCloseableStream, Listener
+from ._core import (
+    BrokenResourceError,
+    BusyResourceError,
+    ClosedResourceError,
+    cancel_shielded_checkpoint,
+    checkpoint,
+    checkpoint_if_cancelled,
+    wait_writable,
+)
+from ._socket import SocketType, _SocketType
+
+DEFAULT_RECEIVE_SIZE = 65536
+
+# errnos that mean "this socket was closed", as opposed to "the connection broke".
+_CLOSED_ERRNOS = frozenset({errno.EBADF, errno.ENOTSOCK})
+
+
+class _Translate:
+    """A context manager turning socket errors into stream errors."""
+
+    __slots__ = ()
+
+    def __enter__(self) -> None:
+        return None
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
+    ) -> None:
+        if isinstance(exc, OSError):
+            if exc.errno in _CLOSED_ERRNOS:
+                raise ClosedResourceError("this socket was already closed") from None
+            raise BrokenResourceError(f"socket connection broken: {exc}") from exc
+
+
+_translate_errors = _Translate()
+
+
+class _ConflictGuard:
+    """Raise BusyResourceError when two tasks use the same direction at once."""
+
+    __slots__ = ("_busy", "_message")
+
+    def __init__(self, message: str) -> None:
+        self._message = message
+        self._busy = False
+
+    def __enter__(self) -> None:
+        if self._busy:
+            raise BusyResourceError(self._message)
+        self._busy = True
+
+    def __exit__(self, *exc_info: object) -> None:
+        self._busy = False
+
+
+def _check_stream_socket(socket: SocketType, what: str) -> None:
+    if not isinstance(socket, SocketType):
+        raise TypeError(f"{what} requires a tether socket object")
+    if socket.type != _stdlib_socket.SOCK_STREAM:
+        raise ValueError(f"{what} requires a SOCK_STREAM socket")
+
+
+@final
+class SocketStream(HalfCloseableStream):
+    """A :class:`~tether.abc.HalfCloseableStream` on a connected stream socket
+    (TCP, or a Unix-domain stream socket).
+
+    For TCP sockets it turns on ``TCP_NODELAY`` (and ``TCP_NOTSENT_LOWAT`` of
+    16 KiB, where the platform has it); :meth:`setsockopt` can change that.
+    The stream owns the socket: closing the stream closes the socket.
+
+    Errors: a connection the peer reset (or any other socket error) raises
+    :exc:`~tether.BrokenResourceError`; using the stream after closing it
+    raises :exc:`~tether.ClosedResourceError`; two tasks sending (or two
+    receiving) at once raise :exc:`~tether.BusyResourceError`.
+
+    Args:
+        socket: a connected ``SOCK_STREAM`` :class:`tether.socket.SocketType`.
+
+    Attributes:
+        socket: the wrapped :class:`tether.socket.SocketType`.
+
+    Raises:
+        TypeError: if ``socket`` is not a tether socket.
+        ValueError: if it is not a ``SOCK_STREAM`` socket.
+    """
+
+    __slots__ = ("_receive_guard", "_send_guard", "socket")
+
+    def __init__(self, socket: SocketType) -> None:
+        _check_stream_socket(socket, "SocketStream")
+        self.socket = socket
+        self._send_guard = _ConflictGuard("another task is sending on this SocketStream")
+        self._receive_guard = _ConflictGuard("another task is receiving on this SocketStream")
+        if socket.family in (_stdlib_socket.AF_INET, _stdlib_socket.AF_INET6):
+            try:
+                socket.setsockopt(_stdlib_socket.IPPROTO_TCP, _stdlib_socket.TCP_NODELAY, True)
+            except OSError:  # pragma: no cover - not TCP after all
+                pass
+            lowat = getattr(_stdlib_socket, "TCP_NOTSENT_LOWAT", None)
+            if lowat is not None:
+                try:
+                    socket.setsockopt(_stdlib_socket.IPPROTO_TCP, lowat, 2**14)
+                except OSError:  # pragma: no cover
+                    pass
+
+    def __repr__(self) -> str:
+        return f"<tether.SocketStream {self.socket!r}>"
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        """Send all of ``data``.
+
+        Raises:
+            tether.BusyResourceError: if another task is sending.
+            tether.BrokenResourceError: if the connection broke (reset by the
+                peer, say).
+            tether.ClosedResourceError: if the stream was closed, or
+                :meth:`send_eof` was called.
+        """
+        if self.socket.did_shutdown_SHUT_WR:
+            raise ClosedResourceError("can't send data after sending EOF")
+        with self._send_guard, _translate_errors, memoryview(data) as view:
+            if not view:
+                if self.socket.fileno() == -1:
+                    raise ClosedResourceError("this socket was already closed")
+                await checkpoint()
+                return
+            sock = self.socket
+            if type(sock) is not _SocketType:
+                # A custom socket: only its public async API.
+                total = 0
+                while total < len(view):
+                    with view[total:] as remaining:
+                        total += await sock.send(remaining)
+                return
+            raw = sock._sock
+            send = raw.send
+            await checkpoint_if_cancelled()
+            waited = False
+            total = 0
+            length = len(view)
+            while total < length:
+                try:
+                    if total:
+                        with view[total:] as remaining:
+                            total += send(remaining)
+                    else:
+                        total += send(view)
+                except BlockingIOError:
+                    await wait_writable(raw)
+                    waited = True
+            if not waited:
+                await cancel_shielded_checkpoint()
+
+    async def wait_send_all_might_not_block(self) -> None:
+        """Block until the socket's send buffer has room.
+
+        Raises:
+            tether.BusyResourceError: if another task is sending.
+            tether.ClosedResourceError: if the stream was closed.
+        """
+        with self._send_guard:
+            if self.socket.fileno() == -1:
+                raise ClosedResourceError("this socket was already closed")
+            with _translate_errors:
+                await self.socket.wait_writable()
+
+    async def send_eof(self) -> None:
+        """Shut down the sending direction (``shutdown(SHUT_WR)``); receiving
+        still works. Idempotent.
+
+        Raises:
+            tether.BusyResourceError: if another task is sending.
+            tether.ClosedResourceError: if the stream was closed.
+        """
+        with self._send_guard:
+            await checkpoint()
+            if self.socket.did_shutdown_SHUT_WR:
+                return
+            with _translate_errors:
+                self.socket.shutdown(_stdlib_socket.SHUT_WR)
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        """Receive at most ``max_bytes`` (default 64 KiB); ``b""`` at end of file.
+
+        Raises:
+            ValueError: if ``max_bytes`` is less than 1.
+            tether.BusyResourceError: if another task is receiving.
+            tether.BrokenResourceError: if the connection broke.
+            tether.ClosedResourceError: if the stream was closed.
+        """
+        if max_bytes is None:
+            max_bytes = DEFAULT_RECEIVE_SIZE
+        if max_bytes < 1:
+            raise ValueError("max_bytes must be >= 1")
+        with self._receive_guard, _translate_errors:
+            return await self.socket.recv(max_bytes)
+
+    async def aclose(self) -> None:
+        """Close the stream and its socket (a checkpoint; never blocks)."""
+        self.socket.close()
+        await checkpoint()
+
+    @overload
+    def setsockopt(self, level: int, option: int, value: int | bytes) -> None: ...
+    @overload
+    def setsockopt(self, level: int, option: int, value: None, length: int) -> None: ...
+    def setsockopt(
+        self, level: int, option: int, value: int | bytes | None, length: int | None = None
+    ) -> None:
+        """Set an option on the socket (see :meth:`socket.socket.setsockopt`)."""
+        if length is None:
+            if value is None:
+                raise TypeError("value must not be None unless length is given")
+            self.socket.setsockopt(level, option, value)
+            return
+        if value is not None:
+            raise TypeError(f"value must be None when length is given, not {value!r}")
+        self.socket.setsockopt(level, option, None, length)
+
+    @overload
+    def getsockopt(self, level: int, option: int) -> int: ...
+    @overload
+    def getsockopt(self, level: int, option: int, buffersize: int) -> bytes: ...
+    def getsockopt(self, level: int, option: int, buffersize: int = 0) -> int | bytes:
+        """Read an option of the socket (see :meth:`socket.socket.getsockopt`)."""
+        if buffersize == 0:
+            return self.socket.getsockopt(level, option)
+        return self.socket.getsockopt(level, option, buffersize)
+
+
+# accept() errors that concern only the one connection being accepted.
+_IGNORABLE_ACCEPT_ERRNOS = frozenset(
+    getattr(errno, name)
+    for name in (
+        "EPERM", "ECONNABORTED", "EPROTO", "ENETDOWN", "ENOPROTOOPT", "EHOSTDOWN",
+        "ENONET", "EHOSTUNREACH", "EOPNOTSUPP", "ENETUNREACH", "ENOSR",
+        "ESOCKTNOSUPPORT", "EPROTONOSUPPORT", "ETIMEDOUT", "ECONNRESET",
+    )
+    if hasattr(errno, name)
+)  # fmt: skip
+
+
+@final
+class SocketListener(Listener[SocketStream]):
+    """A :class:`~tether.abc.Listener` that accepts connections on a
+    listening socket, as :class:`SocketStream` objects.
+
+    The listener owns the socket: closing the listener closes it.
+
+    Args:
+        socket: a listening ``SOCK_STREAM`` :class:`tether.socket.SocketType`.
+
+    Attributes:
+        socket: the wrapped :class:`tether.socket.SocketType`.
+
+    Raises:
+        TypeError: if ``socket`` is not a tether socket.
+        ValueError: if it is not a listening ``SOCK_STREAM`` socket.
+    """
+
+    __slots__ = ("_accept_guard", "socket")
+
+    def __init__(self, socket: SocketType) -> None:
+        _check_stream_socket(socket, "SocketListener")
+        try:
+            listening = socket.getsockopt(_stdlib_socket.SOL_SOCKET, _stdlib_socket.SO_ACCEPTCONN)
+        except OSError:  # pragma: no cover - platforms without SO_ACCEPTCONN
+            pass
+        else:
+            if not listening:
+                raise ValueError("SocketListener requires a listening socket")
+        self.socket = socket
+        self._accept_guard = _ConflictGuard("another task is accepting on this SocketListener")
+
+    def __repr__(self) -> str:
+        return f"<tether.SocketListener {self.socket!r}>"
+
+    async def accept(self) -> SocketStream:
+        """Wait for the next connection and return it as a :class:`SocketStream`.
+
+        Errors that concern only the connection being accepted (it was reset
+        or aborted before we got to it...) are skipped. Others, including
+        running out of file descriptors (``EMFILE``), propagate:
+        :func:`tether.serve_listeners` handles those.
+
+        Raises:
+            tether.BusyResourceError: if another task is accepting.
+            tether.ClosedResourceError: if the listener was closed.
+            OSError: for other errors of ``accept``.
+        """
+        with self._accept_guard:
+            while True:
+                try:
+                    sock, _ = await self.socket.accept()
+                except OSError as exc:
+                    if exc.errno in _CLOSED_ERRNOS:
+                        raise ClosedResourceError("this listener was closed") from None
+                    if exc.errno not in _IGNORABLE_ACCEPT_ERRNOS:
+                        raise
+                else:
+                    return SocketStream(sock)
+
+    async def aclose(self) -> None:
+        """Close the listener and its socket."""
+        self.socket.close()
+        await checkpoint()
