@@ -1,0 +1,60 @@
+"""How the two cancellation models meet.
+
+* **Scope → asyncio.** Each run the facade drives calls
+  :func:`tether.lowlevel.set_cancelled_class` with :class:`TetherCancelled`,
+  which derives from both :exc:`tether.Cancelled` and
+  :exc:`asyncio.CancelledError`: asyncio-style ``except CancelledError``
+  sees a scope's (level-triggered) cancellation, and the scope still
+  recognises the exception as its own when it propagates.
+
+* **asyncio → tether.** ``Task.cancel()`` is edge-triggered. If the task is
+  parked on a facade future, that future is cancelled (as asyncio does: the
+  awaited future or task is cancelled too) and the task wakes up raising its
+  ``CancelledError``. Otherwise a one-shot ``CancelledError`` is handed to
+  tether with :func:`tether.lowlevel.deliver_interrupt`: it is raised at the
+  task's next wait or checkpoint outside a shield, so native tether code in
+  the task (a nursery, ``tether.sleep``) is cancelled as well. It is *not* a
+  ``tether.Cancelled``, so no scope mistakes it for its own.
+
+* **Schedule points.** :func:`schedule_point` is ``asyncio.sleep(0)``: one
+  bare trip through the run queue, then any pending cancellation is raised
+  (asyncio throws it in at the task's next step).
+"""
+
+from __future__ import annotations
+
+import types
+from typing import TYPE_CHECKING, Any
+
+import tether
+import tether.lowlevel
+
+from ._exceptions import CancelledError
+
+if TYPE_CHECKING:
+    from collections.abc import Generator
+
+
+class TetherCancelled(tether.Cancelled, CancelledError):
+    """A tether scope's cancellation, as asyncio-style code sees it.
+
+    Created by tether (never by hand) in the runs the facade drives.
+    """
+
+
+def install_in_current_run() -> None:
+    """Make the current run raise :class:`TetherCancelled` for scope cancellations."""
+    tether.lowlevel.set_cancelled_class(TetherCancelled)
+
+
+@types.coroutine
+def schedule_point() -> Generator[Any, Any, None]:
+    """One bare schedule point, then raise a pending cancellation (``sleep(0)``)."""
+    yield from tether.lowlevel.cancel_shielded_checkpoint()
+    yield from raise_pending().__await__()
+
+
+def raise_pending() -> Any:
+    """An awaitable that raises a pending cancellation (interrupt or scope)
+    without suspending."""
+    return tether.lowlevel.checkpoint_if_cancelled()

@@ -1,0 +1,138 @@
+"""``asyncio.timeout`` / ``timeout_at`` and the ``Timeout`` class.
+
+Built the asyncio way (a timer that calls ``Task.cancel()``, and cancel
+counting with ``uncancel()`` on the way out), not on a tether cancel scope:
+a tether deadline is level-triggered and would also cancel the cleanup
+code that asyncio-style code runs after catching the cancellation. The
+deadline is fixed when ``timeout(delay)`` is *called*, as in asyncio.
+"""
+
+from __future__ import annotations
+
+import enum
+from typing import TYPE_CHECKING, Any, Self
+
+from . import _pyversion
+from ._exceptions import CancelledError
+from ._loop import get_running_loop
+from ._tasks import Task, current_task
+
+if TYPE_CHECKING:
+    from types import TracebackType
+
+
+class _State(enum.Enum):
+    CREATED = "created"
+    ENTERED = "active"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+    EXITED = "finished"
+
+
+class Timeout:
+    """An async context manager that cancels its task at a loop time."""
+
+    def __init__(self, when: float | None) -> None:
+        self._state = _State.CREATED
+        self._timeout_handler: Any = None
+        self._task: Task | None = None
+        self._when = when
+        self._cancelling = 0
+
+    def when(self) -> float | None:
+        return self._when
+
+    def reschedule(self, when: float | None) -> None:
+        if self._state is not _State.ENTERED:
+            if self._state is _State.CREATED:
+                raise RuntimeError("Timeout has not been entered")
+            raise RuntimeError(f"Cannot change state of {self._state.value} Timeout")
+        self._when = when
+        if self._timeout_handler is not None:
+            self._timeout_handler.cancel()
+        if when is None:
+            self._timeout_handler = None
+        else:
+            loop = get_running_loop()
+            if when <= loop.time():
+                self._timeout_handler = loop.call_soon(self._on_timeout)
+            else:
+                self._timeout_handler = loop.call_at(when, self._on_timeout)
+
+    def expired(self) -> bool:
+        return self._state in (_State.EXPIRING, _State.EXPIRED)
+
+    def __repr__(self) -> str:
+        info = [""]
+        if self._state is _State.ENTERED:
+            when = round(self._when, 3) if self._when is not None else None
+            info.append(f"when={when}")
+        return f"<Timeout [{self._state.value}]{' '.join(info)}>"
+
+    async def __aenter__(self) -> Self:
+        if self._state is not _State.CREATED:
+            raise RuntimeError("Timeout has already been entered")
+        task = current_task()
+        if task is None:
+            raise RuntimeError("Timeout should be used inside a task")
+        self._state = _State.ENTERED
+        self._task = task
+        self._cancelling = task.cancelling()
+        self.reschedule(self._when)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> bool | None:
+        assert self._state in (_State.ENTERED, _State.EXPIRING)
+        if self._timeout_handler is not None:
+            self._timeout_handler.cancel()
+            self._timeout_handler = None
+        if self._state is _State.EXPIRING:
+            self._state = _State.EXPIRED
+            assert self._task is not None
+            if _pyversion.TIMEOUT_EXIT_INSERTS_TIMEOUT_ERROR:
+                if self._task.uncancel() <= self._cancelling and exc_type is not None:
+                    if issubclass(exc_type, CancelledError):
+                        raise TimeoutError from exc_val
+                    if exc_val is not None:
+                        _insert_timeout_error(exc_val)
+                        if isinstance(exc_val, BaseExceptionGroup):
+                            for exc in exc_val.exceptions:
+                                _insert_timeout_error(exc)
+            elif self._task.uncancel() <= self._cancelling and exc_type is CancelledError:
+                raise TimeoutError from exc_val
+        elif self._state is _State.ENTERED:
+            self._state = _State.EXITED
+        return None
+
+    def _on_timeout(self) -> None:
+        assert self._state is _State.ENTERED
+        assert self._task is not None
+        self._task.cancel()
+        self._state = _State.EXPIRING
+        self._timeout_handler = None
+
+
+def _insert_timeout_error(exc_val: BaseException) -> None:
+    while exc_val.__context__ is not None:
+        if isinstance(exc_val.__context__, CancelledError):
+            te = TimeoutError()
+            te.__context__ = te.__cause__ = exc_val.__context__
+            exc_val.__context__ = te
+            break
+        exc_val = exc_val.__context__
+
+
+def timeout(delay: float | None) -> Timeout:
+    """A :class:`Timeout` ``delay`` seconds from now (``None``: never)."""
+    loop = get_running_loop()
+    return Timeout(loop.time() + delay if delay is not None else None)
+
+
+def timeout_at(when: float | None) -> Timeout:
+    """A :class:`Timeout` at loop time ``when`` (``None``: never)."""
+    return Timeout(when)
