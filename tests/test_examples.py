@@ -15,7 +15,13 @@ if TYPE_CHECKING:
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ALL_EXAMPLES = sorted(p.name for p in EXAMPLES.glob("*.py"))
-TRIO_STYLE = ["fanout_timeout.py", "pipeline.py", "subprocess_pipeline.py", "tls_pair.py"]
+TRIO_STYLE = [
+    "echo_server.py",
+    "fanout_timeout.py",
+    "pipeline.py",
+    "subprocess_pipeline.py",
+    "tls_pair.py",
+]
 
 
 def _load(name: str, *, on_trio: bool, tmp_path: Path) -> ModuleType:

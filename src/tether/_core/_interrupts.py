@@ -35,6 +35,8 @@ def deliver_interrupt(
     * Otherwise the interrupt stays *pending* and is raised at the task's
       next checkpoint or blocking call that is outside any shield.
     * Interrupts queue up in order; each is delivered once.
+    * A task that has not run yet gets the exception thrown in at its first
+      step, so none of its body runs (asyncio's cancel-before-start).
 
     The factory is called once, at delivery: at the task's checkpoint, or,
     for a blocked task, when its abort function runs (right away).
@@ -50,6 +52,13 @@ def deliver_interrupt(
         task._pending_interrupts = [entry]
     else:
         task._pending_interrupts.append(entry)
+    if task._schedule_points == 0 and task._next_send is None:
+        # Never ran yet (it waits in the run queue for its first step): the
+        # interrupt is thrown in at the start, so none of its body runs.
+        from ._run import START_INTERRUPTED
+
+        task._next_send = START_INTERRUPTED
+        return
     task._attempt_delivery_of_any_pending_cancel()
 
 

@@ -98,6 +98,12 @@ _AUTOJUMP_CLOCK: Final = 2
 # at a fixed number of steps, and it is deterministic.
 _STEPS_PER_IO_POLL: Final = 64
 
+# A task interrupted before its first step is "resumed" with this; the
+# coroutine refuses it without running, and the loop throws the interrupt
+# in instead (see Runner.start_interrupted_task).
+START_INTERRUPTED: Final = Value("start interrupted")
+_RESTART: Final = Value("restart")
+
 # Opt-in, for tests: shuffle each batch (seeded, so an order can be replayed).
 SHUFFLE_ENV_VAR: Final = "TETHER_SHUFFLE_SCHEDULING_SEED"
 
@@ -483,12 +489,27 @@ class Runner:
         self.ki_manager.close()
 
     def step_task_throw(self, task: Task, exc: BaseException) -> None:
-        """Resume ``task`` by throwing ``exc`` into its coroutine (only used
-        for foreign yields, whose yield points expect that protocol)."""
+        """Resume ``task`` by throwing ``exc`` into its coroutine (used for
+        foreign yields, whose yield points expect that protocol, and for
+        tasks interrupted before their first step)."""
+        self._step_task_with(task, task.coro.throw, exc)
+
+    def start_interrupted_task(self, task: Task) -> None:
+        """First step of a task that received an interrupt before it ever
+        ran: the exception is thrown in at the start, so none of the
+        coroutine's body runs (asyncio's cancel-before-start), unless the
+        interrupt was withdrawn meanwhile."""
+        factory = task._take_deliverable_interrupt()
+        if factory is None:
+            self._step_task_with(task, task.coro.send, None)
+        else:
+            self._step_task_with(task, task.coro.throw, factory())
+
+    def _step_task_with(self, task: Task, method: Callable[[Any], Any], arg: Any) -> None:
         ctx = GLOBAL_RUN_CONTEXT
         ctx.task = task
         try:
-            msg = task.context.run(task.coro.throw, exc)
+            msg = task.context.run(method, arg)
         except StopIteration as stop:
             result: Outcome[Any] | None = Value(stop.value)
         except BaseException as task_exc:
@@ -700,11 +721,16 @@ def unrolled_run(
                     value = stop.value
                     result = VALUE_NONE if value is None else Value(value)
                 except BaseException as task_exc:
-                    tb = task_exc.__traceback__
-                    result = Error(
-                        task_exc.with_traceback(tb.tb_next if tb is not None else None)
-                    )
-                    del task_exc, tb
+                    if next_send is START_INTERRUPTED:
+                        # send() refused a just-started coroutine: nothing ran.
+                        result = _RESTART
+                    else:
+                        tb = task_exc.__traceback__
+                        result = Error(
+                            task_exc.with_traceback(tb.tb_next if tb is not None else None)
+                        )
+                        del tb
+                    del task_exc
                 else:
                     if msg is YIELD_:
                         task._next_send = task
@@ -725,7 +751,10 @@ def unrolled_run(
                     else:
                         result = handle_msg(task, msg)
                 if result is not None:
-                    task_exited(task, result)
+                    if result is _RESTART:  # outside the except block, on purpose
+                        runner.start_interrupted_task(task)
+                    else:
+                        task_exited(task, result)
                     result = None
                 if instruments and "after_task_step" in instruments:
                     instruments.call("after_task_step", task)
