@@ -10,18 +10,20 @@ crank one iteration at a time.
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from math import inf
 from typing import TYPE_CHECKING, Any
 
 from outcome import Error, Outcome, Value, capture
 
+from ._context import GLOBAL_RUN_CONTEXT
 from ._exceptions import TetherInternalError
 from ._run import setup_runner, unrolled_run
 from ._thread_cache import start_thread_soon
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Generator, Sequence
+    from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 
     from ._abc import Clock, Instrument
     from ._entry_queue import TetherToken
@@ -182,6 +184,37 @@ class SteppedRun:
     def token(self) -> TetherToken:
         """The run's token, for waking it from other threads."""
         return self._runner.token
+
+    @contextlib.contextmanager
+    def entered(self) -> Iterator[None]:
+        """Make the run current in this thread for the ``with`` block, between steps.
+
+        Inside, the non-blocking parts of tether's API that need a run work
+        as they do from a callback: :func:`schedule_callback`,
+        :func:`spawn_owned`, :func:`reschedule`, :func:`current_time`,
+        :func:`deliver_interrupt`... Nothing runs until the next
+        :meth:`step`; don't await anything in the block.
+
+        Raises:
+            RuntimeError: if the run is done, or another run is current in
+                this thread.
+        """
+        if self._done:
+            raise RuntimeError("the run has finished")
+        if self._timeout is None:
+            raise RuntimeError("step() the run once before entering it")
+        ctx = GLOBAL_RUN_CONTEXT
+        current = ctx.__dict__.get("runner")
+        if current is self._runner:
+            yield  # already inside (nested use)
+            return
+        if current is not None:
+            raise RuntimeError("another tether run is current in this thread")
+        ctx.runner = self._runner
+        try:
+            yield
+        finally:
+            ctx.__dict__.pop("runner", None)
 
     def step(self, max_block: float = inf) -> bool:
         """Run one iteration, blocking in the I/O wait for at most

@@ -561,3 +561,33 @@ def test_two_stepped_runs_interleaved_in_one_thread() -> None:
         run_b.close()
     assert sorted(log) == ["a0", "a1", "a2", "b0", "b1", "b2"]
     assert log.index("b0") < log.index("a2")
+
+
+def test_stepped_run_can_be_entered_between_steps() -> None:
+    seen: list[str] = []
+
+    async def main() -> str:
+        await tether.sleep(0)
+        await tether.sleep(0)
+        return "done"
+
+    run = lowlevel.open_stepped_run(main)
+    try:
+        with pytest.raises(RuntimeError, match="step"), run.entered():
+            pass  # pragma: no cover
+        assert run.step(max_block=0)
+        assert not lowlevel.in_tether_run()
+        with run.entered():
+            assert lowlevel.in_tether_run()
+            with run.entered():  # nesting is fine
+                lowlevel.schedule_callback(seen.append, "callback")
+        assert not lowlevel.in_tether_run()
+        assert seen == []  # nothing runs until the next step
+        while run.step(max_block=0):
+            pass
+        assert seen == ["callback"]
+        assert run.outcome.unwrap() == "done"
+        with pytest.raises(RuntimeError, match="finished"), run.entered():
+            pass  # pragma: no cover
+    finally:
+        run.close()
