@@ -16,9 +16,9 @@ import socket as _stdlib_socket
 from typing import final, overload
 
 from ._abc import HalfCloseableStream, Listener
+from ._conflict import ConflictDetector
 from ._core import (
     BrokenResourceError,
-    BusyResourceError,
     ClosedResourceError,
     cancel_shielded_checkpoint,
     checkpoint,
@@ -51,24 +51,6 @@ class _Translate:
 
 
 _translate_errors = _Translate()
-
-
-class _ConflictGuard:
-    """Raise BusyResourceError when two tasks use the same direction at once."""
-
-    __slots__ = ("_busy", "_message")
-
-    def __init__(self, message: str) -> None:
-        self._message = message
-        self._busy = False
-
-    def __enter__(self) -> None:
-        if self._busy:
-            raise BusyResourceError(self._message)
-        self._busy = True
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._busy = False
 
 
 def _check_stream_socket(socket: SocketType, what: str) -> None:
@@ -108,8 +90,8 @@ class SocketStream(HalfCloseableStream):
     def __init__(self, socket: SocketType) -> None:
         _check_stream_socket(socket, "SocketStream")
         self.socket = socket
-        self._send_guard = _ConflictGuard("another task is sending on this SocketStream")
-        self._receive_guard = _ConflictGuard("another task is receiving on this SocketStream")
+        self._send_guard = ConflictDetector("another task is sending on this SocketStream")
+        self._receive_guard = ConflictDetector("another task is receiving on this SocketStream")
         if socket.family in (_stdlib_socket.AF_INET, _stdlib_socket.AF_INET6):
             try:
                 socket.setsockopt(_stdlib_socket.IPPROTO_TCP, _stdlib_socket.TCP_NODELAY, True)
@@ -289,7 +271,7 @@ class SocketListener(Listener[SocketStream]):
             if not listening:
                 raise ValueError("SocketListener requires a listening socket")
         self.socket = socket
-        self._accept_guard = _ConflictGuard("another task is accepting on this SocketListener")
+        self._accept_guard = ConflictDetector("another task is accepting on this SocketListener")
 
     def __repr__(self) -> str:
         return f"<tether.SocketListener {self.socket!r}>"

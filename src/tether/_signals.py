@@ -14,6 +14,7 @@ from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 from . import _core
+from ._conflict import ConflictDetector
 from ._util import is_main_thread
 
 if TYPE_CHECKING:
@@ -22,23 +23,6 @@ if TYPE_CHECKING:
     from typing import Any, Self, TypeAlias
 
     _Handler: TypeAlias = Callable[[int, FrameType | None], Any] | int | signal.Handlers | None
-
-
-class _OneIterator:
-    __slots__ = ("_busy",)
-
-    def __init__(self) -> None:
-        self._busy = False
-
-    def __enter__(self) -> None:
-        if self._busy:
-            raise _core.BusyResourceError(
-                "only one task can iterate on a signal receiver at a time"
-            )
-        self._busy = True
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._busy = False
 
 
 class SignalReceiver:
@@ -50,7 +34,7 @@ class SignalReceiver:
     def __init__(self) -> None:
         self._pending: dict[int, None] = {}  # insertion-ordered set
         self._lot = _core.ParkingLot()
-        self._guard = _OneIterator()
+        self._guard = ConflictDetector("only one task can iterate on a signal receiver at a time")
         self._closed = False
 
     def _add(self, signum: int) -> None:

@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 
 from . import _core
 from ._abc import Listener, Stream, aclose_forcefully
+from ._conflict import ConflictDetector
 from ._sync import Event, Lock, StrictFIFOLock
 from ._util import final
 
@@ -63,22 +64,6 @@ def _is_eof(exc: BaseException | None) -> bool:
     if isinstance(exc, ssl.SSLEOFError):
         return True
     return isinstance(exc, ssl.SSLError) and "UNEXPECTED_EOF" in str(exc)
-
-
-class _BusyGuard:
-    __slots__ = ("_busy", "_message")
-
-    def __init__(self, message: str) -> None:
-        self._message = message
-        self._busy = False
-
-    def __enter__(self) -> None:
-        if self._busy:
-            raise _core.BusyResourceError(self._message)
-        self._busy = True
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._busy = False
 
 
 class _RunOnce:
@@ -219,8 +204,10 @@ class SSLStream(Stream, Generic[T_Stream]):
         self._transport_send_lock = StrictFIFOLock()
         self._transport_receive_lock = Lock()
         self._transport_reads = 0
-        self._send_guard = _BusyGuard("another task is currently sending data on this SSLStream")
-        self._receive_guard = _BusyGuard(
+        self._send_guard = ConflictDetector(
+            "another task is currently sending data on this SSLStream"
+        )
+        self._receive_guard = ConflictDetector(
             "another task is currently receiving data on this SSLStream"
         )
         self._receive_size = STARTING_RECEIVE_SIZE

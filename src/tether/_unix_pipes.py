@@ -10,39 +10,14 @@ from __future__ import annotations
 
 import errno
 import os
-from typing import TYPE_CHECKING, Final
+from typing import Final
 
 from . import _core
 from ._abc import Stream
+from ._conflict import ConflictDetector
 from ._util import final
 
-if TYPE_CHECKING:
-    from types import TracebackType
-
 DEFAULT_RECEIVE_SIZE: Final = 65536
-
-
-class _OneAtATime:
-    """Raise BusyResourceError if two tasks use one side of a stream at once."""
-
-    __slots__ = ("_held", "_message")
-
-    def __init__(self, message: str) -> None:
-        self._message = message
-        self._held = False
-
-    def __enter__(self) -> None:
-        if self._held:
-            raise _core.BusyResourceError(self._message)
-        self._held = True
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self._held = False
 
 
 class _OwnedFd:
@@ -125,8 +100,8 @@ class FdStream(Stream):
 
     def __init__(self, fd: int) -> None:
         self._fd = _OwnedFd(fd)
-        self._send_guard = _OneAtATime("another task is using this stream for sending")
-        self._receive_guard = _OneAtATime("another task is using this stream for receiving")
+        self._send_guard = ConflictDetector("another task is using this stream for sending")
+        self._receive_guard = ConflictDetector("another task is using this stream for receiving")
 
     def __repr__(self) -> str:
         state = "closed" if self._fd.closed else f"fd={self._fd.fd}"

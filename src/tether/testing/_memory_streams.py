@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING, TypeAlias, TypeVar
 
 from .. import _core
 from .._abc import ReceiveStream, SendStream
+from .._conflict import ConflictDetector
 from .._highlevel_generic import StapledStream
 from .._util import final
 
@@ -25,24 +26,6 @@ SyncHook: TypeAlias = "Callable[[], object]"
 
 _S = TypeVar("_S", bound=SendStream)
 _R = TypeVar("_R", bound=ReceiveStream)
-
-
-class _BusyGuard:
-    """Raises BusyResourceError when a second task enters while one is inside."""
-
-    __slots__ = ("_busy", "_message")
-
-    def __init__(self, message: str) -> None:
-        self._message = message
-        self._busy = False
-
-    def __enter__(self) -> None:
-        if self._busy:
-            raise _core.BusyResourceError(self._message)
-        self._busy = True
-
-    def __exit__(self, *exc_info: object) -> None:
-        self._busy = False
 
 
 def _check_max_bytes(max_bytes: int | None) -> int | None:
@@ -63,7 +46,7 @@ class _ByteBuffer:
         self._data = bytearray()
         self._closed = False
         self._lot = _core.ParkingLot()
-        self._reading = _BusyGuard("another task is already fetching data")
+        self._reading = ConflictDetector("another task is already fetching data")
 
     def close(self) -> None:
         self._closed = True
@@ -132,7 +115,7 @@ class MemorySendStream(SendStream):
         wait_send_all_might_not_block_hook: AsyncHook | None = None,
         close_hook: SyncHook | None = None,
     ) -> None:
-        self._guard = _BusyGuard("another task is using this stream")
+        self._guard = ConflictDetector("another task is using this stream")
         self._outgoing = _ByteBuffer()
         self.send_all_hook = send_all_hook
         self.wait_send_all_might_not_block_hook = wait_send_all_might_not_block_hook
@@ -229,7 +212,7 @@ class MemoryReceiveStream(ReceiveStream):
         receive_some_hook: AsyncHook | None = None,
         close_hook: SyncHook | None = None,
     ) -> None:
-        self._guard = _BusyGuard("another task is using this stream")
+        self._guard = ConflictDetector("another task is using this stream")
         self._incoming = _ByteBuffer()
         self._closed = False
         self.receive_some_hook = receive_some_hook
@@ -397,8 +380,8 @@ class _LockstepPipe:
         self._receiver_closed = False
         self._receiver_waiting = False
         self._lot = _core.ParkingLot()
-        self._sending = _BusyGuard("another task is already sending")
-        self._receiving = _BusyGuard("another task is already receiving")
+        self._sending = ConflictDetector("another task is already sending")
+        self._receiving = ConflictDetector("another task is already receiving")
 
     def _wake(self) -> None:
         self._lot.unpark_all()
