@@ -16,3 +16,5 @@ IncompleteReadError = asyncio.IncompleteReadError
 LimitOverrunError = asyncio.LimitOverrunError
 SendfileNotAvailableError = asyncio.SendfileNotAvailableError
 BrokenBarrierError = asyncio.BrokenBarrierError
+QueueEmpty = asyncio.QueueEmpty
+QueueFull = asyncio.QueueFull

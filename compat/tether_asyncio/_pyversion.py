@@ -34,3 +34,24 @@ TIMEOUT_EXIT_INSERTS_TIMEOUT_ERROR = PY313
 # 3.11/3.12 (the C Task) draw a Task-N number for every task, named or not;
 # 3.13 only for unnamed ones.
 NAMED_TASKS_USE_COUNTER = not PY313
+
+# 3.13: Queue.shutdown() and QueueShutDown.
+QUEUE_HAS_SHUTDOWN = PY313
+
+# 3.13: TaskGroup.__aexit__ uncancels the parent after waiting for the
+# children (3.11/3.12: before), treats CancelledError subclasses as
+# cancellations, re-cancels a parent cancelled from outside when raising
+# the group, and create_task() closes the coroutine when it refuses it.
+TASKGROUP_313 = PY313
+
+# 3.13: as_completed() returns an iterator that is also an async iterator
+# (yielding the original tasks); 3.11/3.12: a generator of coroutines.
+AS_COMPLETED_ASYNC_ITER = PY313
+
+# 3.13: Semaphore.acquire keeps FIFO order and, on the way out, wakes as many
+# waiters as the value allows (3.11/3.12: wakes one more if value > 0).
+SEMAPHORE_FIFO = PY313
+
+# 3.13: Condition.wait re-notifies another waiter when it fails and re-raises
+# the last CancelledError instance (3.11/3.12: a fresh CancelledError).
+CONDITION_WAIT_RENOTIFIES = PY313

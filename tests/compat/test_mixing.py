@@ -111,3 +111,45 @@ def test_loop_api_between_runs() -> None:
     finally:
         loop.close()
     assert loop.is_closed()
+
+
+def test_scope_cancels_waits_in_locks_and_queues() -> None:
+    """A tether scope's cancellation unblocks the asyncio primitives cleanly:
+    the waiter is withdrawn, the lock passes on, the queue keeps its order."""
+    events: list[str] = []
+
+    async def main() -> None:
+        lock = tether_asyncio.Lock()
+        queue: tether_asyncio.Queue = tether_asyncio.Queue()
+        await lock.acquire()
+
+        async def other() -> None:
+            async with lock:
+                events.append("other got the lock")
+            events.append(f"other got {await queue.get()}")
+
+        task = tether_asyncio.create_task(other())
+        await tether_asyncio.sleep(0)
+        with tether.move_on_after(0.01) as scope:
+            await lock.acquire()
+        events.append(f"lock wait cancelled: {scope.cancelled_caught}")
+        with tether.move_on_after(0.01) as scope:
+            await queue.get()
+        events.append(f"queue wait cancelled: {scope.cancelled_caught}")
+        lock.release()
+        queue.put_nowait("item")
+        await task
+        with tether.move_on_after(0.01) as scope:
+            async with tether_asyncio.TaskGroup() as tg:
+                tg.create_task(tether_asyncio.sleep(10))
+        events.append(f"task group cancelled: {scope.cancelled_caught}")
+
+    with _runner(MockClock(autojump_threshold=0)) as runner:
+        runner.run(main())
+    assert events == [
+        "lock wait cancelled: True",
+        "queue wait cancelled: True",
+        "other got the lock",
+        "other got item",
+        "task group cancelled: True",
+    ]

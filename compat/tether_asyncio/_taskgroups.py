@@ -1,0 +1,213 @@
+"""``asyncio.TaskGroup`` with stock semantics, on facade Tasks.
+
+Structured like stock asyncio's (not like a tether nursery): children are
+facade Tasks with a done callback; the first failing child cancels the
+others and the parent task once (``_parent_cancel_requested``, undone with
+``uncancel()`` on exit); errors leave as ``BaseExceptionGroup('unhandled
+errors in a TaskGroup', [...])``, ``KeyboardInterrupt``/``SystemExit``
+bare. The order of the exit steps follows the running version
+(``_pyversion.TASKGROUP_313``). A tether scope's cancellation
+(:class:`TetherCancelled`) counts as a cancellation, never as an error.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Self
+
+from . import _pyversion
+from ._cancellation import TetherCancelled
+from ._exceptions import CancelledError
+from ._loop import get_running_loop
+from ._tasks import current_task
+
+if TYPE_CHECKING:
+    import contextvars
+    from types import TracebackType
+
+    from ._futures import Future
+    from ._loop import TetherLoop
+    from ._tasks import Task
+
+
+def _is_cancellation(et: type[BaseException] | None) -> bool:
+    if et is None:
+        return False
+    if issubclass(et, TetherCancelled):
+        return True
+    if _pyversion.TASKGROUP_313:
+        return issubclass(et, CancelledError)
+    return et is CancelledError
+
+
+class TaskGroup:
+    """Like asyncio.TaskGroup."""
+
+    def __init__(self) -> None:
+        self._entered = False
+        self._exiting = False
+        self._aborting = False
+        self._loop: TetherLoop | None = None
+        self._parent_task: Task | None = None
+        self._parent_cancel_requested = False
+        self._tasks: set[Task] = set()
+        self._errors: list[BaseException] | None = []
+        self._base_error: BaseException | None = None
+        self._on_completed_fut: Future | None = None
+
+    def __repr__(self) -> str:
+        info = [""]
+        if self._tasks:
+            info.append(f"tasks={len(self._tasks)}")
+        if self._errors:
+            info.append(f"errors={len(self._errors)}")
+        if self._aborting:
+            info.append("cancelling")
+        elif self._entered:
+            info.append("entered")
+        return f"<TaskGroup{' '.join(info)}>"
+
+    async def __aenter__(self) -> Self:
+        if self._entered:
+            raise RuntimeError(f"TaskGroup {self!r} has already been entered")
+        if self._loop is None:
+            self._loop = get_running_loop()
+        self._parent_task = current_task(self._loop)
+        if self._parent_task is None:
+            raise RuntimeError(f"TaskGroup {self!r} cannot determine the parent task")
+        self._entered = True
+        return self
+
+    async def __aexit__(
+        self,
+        et: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        parent = self._parent_task
+        loop = self._loop
+        assert parent is not None
+        assert loop is not None
+        self._exiting = True
+        if exc is not None and self._is_base_error(exc) and self._base_error is None:
+            self._base_error = exc
+
+        propagate: BaseException | None = exc if _is_cancellation(et) else None
+        if (
+            not _pyversion.TASKGROUP_313
+            and self._parent_cancel_requested
+            and parent.uncancel() == 0
+        ):
+            propagate = None
+
+        if et is not None and not self._aborting:
+            self._abort()
+
+        while self._tasks:
+            if self._on_completed_fut is None:
+                self._on_completed_fut = loop.create_future()
+            try:
+                await self._on_completed_fut
+            except CancelledError as ex:
+                if not self._aborting:
+                    propagate = ex
+                    self._abort()
+            self._on_completed_fut = None
+
+        assert not self._tasks
+
+        if self._base_error is not None:
+            raise self._base_error
+
+        if _pyversion.TASKGROUP_313 and self._parent_cancel_requested and parent.uncancel() == 0:
+            propagate = None
+
+        if propagate is not None and not self._errors:
+            raise propagate
+
+        if et is not None and not _is_cancellation(et):
+            assert exc is not None
+            assert self._errors is not None
+            self._errors.append(exc)
+
+        if self._errors:
+            if _pyversion.TASKGROUP_313 and parent.cancelling():
+                parent.uncancel()
+                parent.cancel()
+            try:
+                me = BaseExceptionGroup("unhandled errors in a TaskGroup", self._errors)
+                raise me from None
+            finally:
+                self._errors = None
+
+    def create_task(
+        self, coro: Any, *, name: object = None, context: contextvars.Context | None = None
+    ) -> Task:
+        """Like asyncio.TaskGroup.create_task."""
+        close = _pyversion.TASKGROUP_313
+        if not self._entered:
+            if close:
+                coro.close()
+            raise RuntimeError(f"TaskGroup {self!r} has not been entered")
+        if self._exiting and not self._tasks:
+            if close:
+                coro.close()
+            raise RuntimeError(f"TaskGroup {self!r} is finished")
+        if self._aborting:
+            if close:
+                coro.close()
+            raise RuntimeError(f"TaskGroup {self!r} is shutting down")
+        loop = self._loop
+        assert loop is not None
+        task: Task
+        if context is None:
+            task = loop.create_task(coro, name=name)
+        else:
+            task = loop.create_task(coro, name=name, context=context)
+        if task.done():
+            self._on_task_done(task)
+        else:
+            self._tasks.add(task)
+            task.add_done_callback(self._on_task_done)
+        return task
+
+    @staticmethod
+    def _is_base_error(exc: BaseException) -> bool:
+        return isinstance(exc, SystemExit | KeyboardInterrupt)
+
+    def _abort(self) -> None:
+        self._aborting = True
+        for t in self._tasks:
+            if not t.done():
+                t.cancel()
+
+    def _on_task_done(self, task: Task) -> None:
+        self._tasks.discard(task)
+        fut = self._on_completed_fut
+        if fut is not None and not self._tasks and not fut.done():
+            fut.set_result(True)
+        if task.cancelled():
+            return
+        exc = task.exception()
+        if exc is None:
+            return
+        assert self._errors is not None
+        self._errors.append(exc)
+        if self._is_base_error(exc) and self._base_error is None:
+            self._base_error = exc
+        parent = self._parent_task
+        assert parent is not None
+        assert self._loop is not None
+        if parent.done():
+            self._loop.call_exception_handler(
+                {
+                    "message": f"Task {task!r} has errored out but its parent "
+                    f"task {parent} is already completed",
+                    "exception": exc,
+                    "task": task,
+                }
+            )
+            return
+        if not self._aborting and not self._parent_cancel_requested:
+            self._abort()
+            self._parent_cancel_requested = True
+            parent.cancel()
