@@ -215,6 +215,20 @@ class SteppedRun:
             yield
         finally:
             ctx.__dict__.pop("runner", None)
+            self._refresh_timeout()
+
+    def _refresh_timeout(self) -> None:
+        # The next step's I/O timeout was worked out at the end of the last
+        # step; work scheduled since (a callback, a nearer deadline) must
+        # shorten it, or step() would block past it.
+        runner = self._runner
+        if self._timeout is None:
+            return
+        if runner.runq:
+            self._timeout = 0.0
+        else:
+            due = runner.clock.deadline_to_sleep_time(runner.deadlines.next_deadline())
+            self._timeout = min(self._timeout, max(0.0, due))
 
     def step(self, max_block: float = inf) -> bool:
         """Run one iteration, blocking in the I/O wait for at most

@@ -591,3 +591,27 @@ def test_stepped_run_can_be_entered_between_steps() -> None:
             pass  # pragma: no cover
     finally:
         run.close()
+
+
+def test_work_scheduled_while_entered_is_not_blocked_on() -> None:
+    seen: list[str] = []
+    release = tether.Event()
+
+    async def main() -> None:
+        await release.wait()
+
+    run = lowlevel.open_stepped_run(main)
+    try:
+        assert run.step(max_block=0)
+        # main is now parked with nothing due: the next step would block
+        # forever unless scheduling work shortens its timeout.
+        with run.entered():
+            lowlevel.schedule_callback(seen.append, "callback")
+            lowlevel.schedule_callback(release.set)
+        assert run.step()  # must return promptly
+        assert seen == ["callback"]
+        while run.step():
+            pass
+        assert run.outcome.unwrap() is None
+    finally:
+        run.close()
