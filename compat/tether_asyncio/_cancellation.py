@@ -7,13 +7,16 @@
   sees a scope's (level-triggered) cancellation, and the scope still
   recognises the exception as its own when it propagates.
 
-* **asyncio → tether.** ``Task.cancel()`` is edge-triggered. If the task is
-  parked on a facade future, that future is cancelled (as asyncio does: the
-  awaited future or task is cancelled too) and the task wakes up raising its
-  ``CancelledError``. Otherwise a one-shot ``CancelledError`` is handed to
-  tether with :func:`tether.lowlevel.deliver_interrupt`: it is raised at the
-  task's next wait or checkpoint outside a shield, so native tether code in
-  the task (a nursery, ``tether.sleep``) is cancelled as well. It is *not* a
+* **asyncio → tether.** ``Task.cancel()`` is edge-triggered: it always
+  hands tether a one-shot ``CancelledError`` with
+  :func:`tether.lowlevel.deliver_interrupt` (shieldable), so a tether shield
+  holds it back until the shield ends. It is raised at the task's next wait
+  or checkpoint outside a shield, so native tether code in the task (a
+  nursery, ``tether.sleep``) is cancelled as well; a task parked on a facade
+  future gets it through the wait's abort function, which cancels that
+  future (as asyncio does: an awaited task is cancelled too) and lets the
+  task wake up raising the future's ``CancelledError``. A task that has not
+  started gets it thrown in at its first step. It is *not* a
   ``tether.Cancelled``, so no scope mistakes it for its own.
 
 * **Schedule points.** :func:`schedule_point` is ``asyncio.sleep(0)``: one

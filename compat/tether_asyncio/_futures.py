@@ -28,6 +28,9 @@ import contextvars
 import reprlib
 from typing import TYPE_CHECKING, Any
 
+import outcome
+
+import tether
 import tether.lowlevel
 
 from ._cancellation import raise_pending
@@ -252,18 +255,30 @@ def _park_on(fut: Future) -> Generator[Any, None, None]:
     facade = ttask.companion
     if facade is not None:
         facade._fut_waiter = fut
-        if facade._must_cancel and fut.cancel(msg=facade._cancel_message):
-            # asyncio cancels the future a task starts awaiting while a
-            # cancellation is pending, instead of throwing it in.
-            facade._withdraw_pending_cancel()
 
     def abort(raise_cancel: tether.lowlevel.RaiseCancelT) -> tether.lowlevel.Abort:
-        try:
-            fut._callbacks.remove((waiter, None))
-        except ValueError:  # pragma: no cover - woken already
+        entry = (waiter, None)
+        if entry not in fut._callbacks:  # pragma: no cover - woken already
             return tether.lowlevel.Abort.FAILED
+        error = outcome.capture(raise_cancel)
+        exc = error.error
+        if (
+            facade is not None
+            and isinstance(exc, CancelledError)
+            and not isinstance(exc, tether.Cancelled)
+        ):
+            # Task.cancel()'s interrupt (consumed by raise_cancel): asyncio
+            # cancels the awaited future instead of throwing the error in,
+            # and the task wakes at its callback position, raising the
+            # future's CancelledError.
+            fut.cancel(msg=facade._cancel_message)
+            return tether.lowlevel.Abort.FAILED
+        # A scope's cancellation (or KeyboardInterrupt): withdraw the waiter,
+        # cancel the future, and wake the task with the error.
+        fut._callbacks.remove(entry)
         fut.cancel()
-        return tether.lowlevel.Abort.SUCCEEDED
+        tether.lowlevel.reschedule(ttask, error)
+        return tether.lowlevel.Abort.FAILED
 
     try:
         yield from tether.lowlevel.wait_task_rescheduled(abort)

@@ -9,9 +9,8 @@ driven directly, with no wrapper frame, in the Task's context.
 Cancellation (see ``_cancellation``): ``cancel()`` cancels the awaited
 facade future if there is one, else hands tether a one-shot interrupt.
 A task cancelled before its first step never runs its body, as in asyncio:
-its coroutine is closed, and the step that would have started it ends the
-task as cancelled. (Known difference: on 3.13, ``uncancel()`` back to zero
-before that first step cannot revive the closed coroutine.)
+tether throws the interrupt in at that first step (and ``uncancel()`` back
+to zero on 3.13 withdraws it, so the task then runs normally).
 
 :func:`current_task` returns the companion of the running tether task, so
 inside a *native* tether child task (one started from a nursery inside a
@@ -50,14 +49,6 @@ def iscoroutine(obj: object) -> bool:
     return inspect.iscoroutine(obj) or isinstance(obj, Coroutine | Generator)
 
 
-def _unstarted(coro: Any) -> bool:
-    if inspect.iscoroutine(coro):
-        return inspect.getcoroutinestate(coro) == inspect.CORO_CREATED
-    if inspect.isgenerator(coro):
-        return inspect.getgeneratorstate(coro) == inspect.GEN_CREATED
-    return False
-
-
 class Task(Future):
     """A coroutine running as a tether task, with asyncio's Task API."""
 
@@ -87,26 +78,19 @@ class Task(Future):
         self._num_cancels_requested = 0
         self._fut_waiter: Future | None = None
         self._ttask: tether.lowlevel.Task | None = None
-        self._closed_unstarted = False
         self._loop._defer_or_call(self._start)
         _all_tasks.add(self)
 
     # -- life cycle --------------------------------------------------------------
 
     def _start(self) -> None:
-        if self._must_cancel and _unstarted(self._coro):
-            self._close_unstarted()
         self._ttask = tether.lowlevel.spawn_owned(
             self._coro, name=self._name, context=self._context, on_exit=self._on_exit
         )
         self._ttask.companion = self
-
-    def _close_unstarted(self) -> None:
-        # The step that starts the task will find the coroutine closed and
-        # end the task as cancelled; the body never runs (asyncio throws
-        # CancelledError into the unstarted coroutine).
-        self._closed_unstarted = True
-        self._coro.close()
+        if self._must_cancel:
+            # Cancelled before it started: thrown in at its first step.
+            tether.lowlevel.deliver_interrupt(self._ttask, self._make_interrupt)
 
     def _on_exit(self, ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> None:
         _all_tasks.discard(self)
@@ -121,10 +105,7 @@ class Task(Future):
             return
         assert isinstance(result, outcome.Error)
         exc = result.error
-        if self._closed_unstarted and isinstance(exc, RuntimeError):
-            self._must_cancel = False
-            Future.cancel(self, msg=self._cancel_message)
-        elif isinstance(exc, CancelledError) or _only_cancellations(exc):
+        if isinstance(exc, CancelledError) or _only_cancellations(exc):
             # (A tether nursery inside the task wraps the interrupt in a
             # group; a group of nothing but cancellations is a cancellation.)
             self._cancelled_exc = exc
@@ -141,18 +122,15 @@ class Task(Future):
         if self.done():
             return False
         self._num_cancels_requested += 1
-        waiter = self._fut_waiter
-        if waiter is not None and waiter.cancel(msg=msg):
-            return True
+        # Always an interrupt, so tether shields hold it back; a task parked
+        # on a future gets it through the wait's abort function, which
+        # cancels that future as asyncio does (see ``_futures._park_on``).
         self._cancel_message = msg
         if not self._must_cancel:
             self._must_cancel = True
             ttask = self._ttask
             if ttask is not None:
-                if _unstarted(self._coro):
-                    self._close_unstarted()
-                else:
-                    tether.lowlevel.deliver_interrupt(ttask, self._make_interrupt)
+                tether.lowlevel.deliver_interrupt(ttask, self._make_interrupt)
         return True
 
     def _make_interrupt(self) -> BaseException:
@@ -161,7 +139,7 @@ class Task(Future):
 
     def _withdraw_pending_cancel(self) -> None:
         self._must_cancel = False
-        if self._ttask is not None and not self._closed_unstarted:
+        if self._ttask is not None:
             tether.lowlevel.discard_interrupts(self._ttask)
 
     def cancelling(self) -> int:
@@ -174,7 +152,6 @@ class Task(Future):
                 _pyversion.UNCANCEL_CLEARS_PENDING
                 and self._num_cancels_requested == 0
                 and self._must_cancel
-                and not self._closed_unstarted
             ):
                 self._withdraw_pending_cancel()
         return self._num_cancels_requested

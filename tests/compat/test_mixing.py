@@ -153,3 +153,34 @@ def test_scope_cancels_waits_in_locks_and_queues() -> None:
         "other got item",
         "task group cancelled: True",
     ]
+
+
+def test_task_cancel_waits_for_a_tether_shield() -> None:
+    # Task.cancel() is an interrupt that tether shields hold back, even while
+    # the task awaits a facade future inside the shield.
+    async def body(out: list[str]) -> None:
+        with tether.CancelScope(shield=True):
+            await tether_asyncio.sleep(0.05)
+            out.append("shielded sleep finished")
+        out.append("after shield")
+        await tether_asyncio.sleep(1)
+        out.append("not reached")
+
+    async def main() -> list[str]:
+        out: list[str] = []
+        task = tether_asyncio.create_task(body(out))
+        await tether_asyncio.sleep(0.01)
+        task.cancel("stop")
+        try:
+            await task
+        except asyncio.CancelledError as exc:
+            out.append(f"cancelled {exc.args}")
+        assert task.cancelled()
+        return out
+
+    with _runner(MockClock(autojump_threshold=0)) as runner:
+        assert runner.run(main()) == [
+            "shielded sleep finished",
+            "after shield",
+            "cancelled ('stop',)",
+        ]
