@@ -305,7 +305,12 @@ async def test_cancel_run_process_directly() -> None:
 
 
 async def test_sigterm_ignored_escalates_to_sigkill(autojump_clock: MockClock) -> None:
-    ready = "import signal, sys; signal.signal(signal.SIGTERM, signal.SIG_IGN); print('ready', flush=True); sys.stdin.read()"  # noqa: E501
+    # Sleeps rather than reading stdin: under CI stdin is /dev/null, and a
+    # read would return at once and let the child exit before the SIGTERM.
+    ready = (
+        "import signal, time; signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        "print('ready', flush=True); time.sleep(1000)"
+    )
     with pytest.warns(RuntimeWarning, match="ignored SIGTERM"):  # noqa: PT031
         async with tether.open_nursery() as nursery:
             process: tether.Process = await nursery.start(
