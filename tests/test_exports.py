@@ -35,6 +35,7 @@ TRIO_NAMES: dict[str, set[str]] = {
         "open_tcp_stream", "open_unix_socket", "serve_listeners", "serve_tcp",
         "Path", "PosixPath", "WindowsPath", "open_file", "wrap_file",
         "Process", "open_signal_receiver", "run_process",
+        "DTLSChannel", "DTLSChannelStatistics", "DTLSEndpoint",
     },
     "tether.lowlevel": {
         "Abort", "ParkingLot", "ParkingLotStatistics", "RaiseCancelT", "RunStatistics",
@@ -88,9 +89,7 @@ TETHER_NAMES: dict[str, set[str]] = {
 
 # Trio names of the I/O layer, not provided yet (the I/O issue).
 NOT_YET: dict[str, set[str]] = {
-    "tether": {
-        "DTLSChannel", "DTLSChannelStatistics", "DTLSEndpoint",
-    },
+    "tether": set(),
     "tether.lowlevel": set(),
     "tether.testing": set(),
     "tether.abc": set(),

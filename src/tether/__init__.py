@@ -86,6 +86,9 @@ from ._core import (
     sleep_until as sleep_until,
 )
 from ._deprecate import TetherDeprecationWarning as TetherDeprecationWarning
+from ._dtls import DTLSChannel as DTLSChannel
+from ._dtls import DTLSChannelStatistics as DTLSChannelStatistics
+from ._dtls import DTLSEndpoint as DTLSEndpoint
 from ._file_io import open_file as open_file
 from ._file_io import wrap_file as wrap_file
 from ._highlevel_generic import StapledStream as StapledStream

@@ -19,7 +19,6 @@ from __future__ import annotations
 import os
 import select
 import socket as _stdlib_socket
-import unicodedata
 from typing import TYPE_CHECKING, Any, TypeAlias, TypeVar, overload
 
 from ._core import (
@@ -33,6 +32,7 @@ from ._core import (
     wait_readable,
     wait_writable,
 )
+from ._idna import encode_hostname as encode_hostname
 from ._threads import to_thread_run_sync
 
 if TYPE_CHECKING:
@@ -50,51 +50,6 @@ AddressFormat: TypeAlias = Any
 #: One ``(family, type, proto, canonname, sockaddr)`` entry of :func:`getaddrinfo`.
 GetAddrInfoEntry: TypeAlias = tuple[Any, Any, int, str, Any]
 Buffer: TypeAlias = "bytes | bytearray | memoryview"
-
-
-# --------------------------------------------------------------------------- IDNA
-
-
-_LABEL_SEPARATORS = str.maketrans({"\u3002": ".", "\uff0e": ".", "\uff61": "."})
-
-
-def _encode_hostname(hostname: str) -> bytes:
-    """IDNA-encode ``hostname`` the way Trio does (IDNA 2008 with UTS #46
-    mapping), without the ``idna`` package.
-
-    ASCII names pass through untouched (so ``"::1"`` works). Otherwise each
-    label is mapped (compatibility-normalised and lower-cased, keeping
-    ``ß`` and final ``ς`` as IDNA 2008 does, unlike Python's IDNA 2003 codec)
-    and Punycode-encoded with the ``xn--`` prefix.
-    """
-    try:
-        return hostname.encode("ascii")
-    except UnicodeEncodeError:
-        pass
-    mapped = unicodedata.normalize("NFKC", hostname.translate(_LABEL_SEPARATORS)).lower()
-    mapped = unicodedata.normalize("NFC", mapped)
-    labels: list[bytes] = []
-    for label in mapped.split("."):
-        if label.isascii():
-            encoded = label.encode("ascii")
-        else:
-            if label.startswith("-") or label.endswith("-"):
-                raise UnicodeError(f"invalid IDNA label {label!r}: leading or trailing hyphen")
-            encoded = b"xn--" + label.encode("punycode")
-        if len(encoded) > 63:
-            raise UnicodeError(f"IDNA label too long: {label!r}")
-        labels.append(encoded)
-    return b".".join(labels)
-
-
-def encode_hostname(hostname: str) -> bytes:
-    """Encode a host name for the resolver, as Trio's ``encode_hostname`` does.
-
-    ASCII names (and numeric addresses) pass through unchanged; others are
-    IDNA-encoded with IDNA 2008 mapping rules (``"bücher.example"`` becomes
-    ``b"xn--bcher-kva.example"``).
-    """
-    return _encode_hostname(hostname)
 
 
 # --------------------------------------------------------------------------- overrides
@@ -162,13 +117,18 @@ async def getaddrinfo(
     worker thread (abandoned if the call is cancelled), or by the resolver
     installed with :func:`set_custom_hostname_resolver`. Non-ASCII host names
     are encoded with IDNA 2008 (Python's own ``getaddrinfo`` uses IDNA 2003,
-    which can name a different host).
+    which can name a different host), see
+    :func:`tether.lowlevel.encode_hostname`; that needs the optional ``idna``
+    package (``pip install "tether[idna]"``).
 
     Returns:
         A list of ``(family, type, proto, canonname, sockaddr)`` tuples.
 
     Raises:
         socket.gaierror: if the name cannot be resolved.
+        ImportError: if ``host`` is a non-ASCII name and the ``idna``
+            package is not installed.
+        UnicodeError: if ``host`` is not a valid IDNA 2008 name.
     """
     await checkpoint_if_cancelled()
     try:
@@ -182,7 +142,7 @@ async def getaddrinfo(
         return result
     # A real name: resolve it without blocking the loop.
     if isinstance(host, str):
-        host = _encode_hostname(host)
+        host = encode_hostname(host)
     resolver = _resolver.get(None)
     if resolver is not None:
         return await resolver.getaddrinfo(host, port, family, type, proto, flags)

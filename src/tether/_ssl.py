@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Final, Generic, TypeVar
 from . import _core
 from ._abc import Listener, Stream, aclose_forcefully
 from ._conflict import ConflictDetector
+from ._idna import encode_hostname
 from ._sync import Event, Lock, StrictFIFOLock
 from ._util import final
 
@@ -46,17 +47,6 @@ class NeedHandshakeError(Exception):
 
     Call :meth:`SSLStream.do_handshake` first.
     """
-
-
-def _encode_hostname(hostname: str) -> bytes:
-    try:
-        return hostname.encode("ascii")
-    except UnicodeEncodeError:
-        try:
-            import idna  # optional: IDNA 2008 when installed
-        except ImportError:
-            return hostname.encode("idna")  # the standard library's IDNA 2003
-        return idna.encode(hostname, uts46=True)
 
 
 def _is_eof(exc: BaseException | None) -> bool:
@@ -115,7 +105,13 @@ class SSLStream(Stream, Generic[T_Stream]):
             certificate and hostname; keep that unless you know why not.
         server_hostname: The server's name, for SNI and for checking its
             certificate. Required for clients whose context checks
-            hostnames (the default).
+            hostnames (the default): without it the constructor raises
+            :exc:`ValueError` rather than skip the check (as
+            :meth:`ssl.SSLContext.wrap_socket` does). A non-ASCII ``str``
+            is encoded with IDNA 2008
+            (:func:`tether.lowlevel.encode_hostname`), which needs the
+            optional ``idna`` package (``pip install "tether[idna]"``);
+            without it the constructor raises :exc:`ImportError`.
         server_side: True for the server end of the connection.
         https_compatible: HTTPS (and other protocols with their own
             end-of-message framing) commonly skip TLS's ``close_notify``
@@ -185,8 +181,16 @@ class SSLStream(Stream, Generic[T_Stream]):
         server_side: bool = False,
         https_compatible: bool = False,
     ) -> None:
+        if not server_side and server_hostname is None and ssl_context.check_hostname:
+            # ssl's wrap_socket refuses this too; wrap_bio does not, and the
+            # handshake would then skip the host-name check without a word.
+            raise ValueError(
+                "check_hostname requires server_hostname: pass the server's name as "
+                "server_hostname=..., or turn off ssl_context.check_hostname to skip "
+                "the host-name check deliberately"
+            )
         if isinstance(server_hostname, str):
-            server_hostname = _encode_hostname(server_hostname)
+            server_hostname = encode_hostname(server_hostname)
         self.transport_stream: T_Stream = transport_stream
         self._state = _State.OK
         self._https_compatible = https_compatible

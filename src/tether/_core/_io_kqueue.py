@@ -9,6 +9,9 @@ reports readiness on every ``kevent`` call while it lasts).
 Only Linux is tested here (the project's CI machines); this backend is kept
 behind the same interface so the rest of tether does not change when it runs
 on a BSD. The body is defined only off Linux, so type checkers on Linux skip it.
+Its logic (not the real kernel path) is exercised on Linux by
+``tests/tether/test_io_kqueue_fake.py``, which runs this file over a fake
+``select.kqueue``.
 """
 
 from __future__ import annotations
@@ -73,6 +76,11 @@ if sys.platform != "linux" and sys.platform != "win32":
             self.callback = callback
             self.args = args
             self.context = context
+
+        def __repr__(self) -> str:
+            kind = "readable" if self._key[1] == select.KQ_FILTER_READ else "writable"
+            state = "" if self.active else " (cancelled)"
+            return f"<ReadinessWatch {kind} fd={self.fd}{state}>"
 
         @property
         def active(self) -> bool:
