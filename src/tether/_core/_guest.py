@@ -11,23 +11,32 @@ crank one iteration at a time.
 from __future__ import annotations
 
 import contextlib
+import functools
+import signal
 import sys
 from math import inf
 from typing import TYPE_CHECKING, Any
 
 from outcome import Error, Outcome, Value, capture
 
+from .._util import is_main_thread
 from ._context import GLOBAL_RUN_CONTEXT
 from ._exceptions import TetherInternalError
+from ._ki import ki_protection_enabled
 from ._run import setup_runner, unrolled_run
 from ._thread_cache import start_thread_soon
 
 if TYPE_CHECKING:
+    import types
     from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 
     from ._abc import Clock, Instrument
     from ._entry_queue import TetherToken
     from ._run import Runner
+
+
+def _nothing() -> None:
+    pass
 
 
 class _GuestState:
@@ -163,6 +172,8 @@ class SteppedRun:
         self._gen = gen
         self._timeout: float | None = None
         self._done = False
+        self._in_step = False
+        self._pending_sigint: Callable[[], object] | None = None
 
     @property
     def done(self) -> bool:
@@ -184,6 +195,48 @@ class SteppedRun:
     def token(self) -> TetherToken:
         """The run's token, for waking it from other threads."""
         return self._runner.token
+
+    @contextlib.contextmanager
+    def sigint_guard(self) -> Iterator[None]:
+        """Keep SIGINT out of tether's internals while the block steps the run.
+
+        For a driver that leaves Ctrl-C to Python's usual handlers (see
+        ``deliver_keyboard_interrupt`` in :func:`open_stepped_run`): inside
+        the block, in the main thread, the SIGINT handler installed when
+        the block starts (Python's default, or the driver's own) is wrapped
+        so that it is called where it is safe, once per signal:
+
+        * at once, where the signal lands, if that is code in a task or the
+          driver's code between steps (as Python would);
+        * if it lands in tether's own code or in the I/O wait, the run is
+          woken and the handler is called as soon as the current
+          :meth:`step` is done, inside the run (as in :meth:`entered`).
+
+        Whatever the handler raises (KeyboardInterrupt) propagates from
+        where it was called, :meth:`step` included, and the run stays
+        usable. The previous handler is back when the block ends (unless
+        the block installed another one).
+        """
+        previous = signal.getsignal(signal.SIGINT) if is_main_thread() else None
+        if not callable(previous):
+            yield
+            return
+        handler_fn = previous
+
+        def wrapper(signum: int, frame: types.FrameType | None) -> None:
+            if self._in_step and ki_protection_enabled(frame):
+                self._pending_sigint = functools.partial(handler_fn, signum, None)
+                with contextlib.suppress(RuntimeError):  # the run is finishing
+                    self._runner.entry_queue.run_sync_soon(_nothing, idempotent=True)
+                return
+            handler_fn(signum, frame)
+
+        signal.signal(signal.SIGINT, wrapper)
+        try:
+            yield
+        finally:
+            if signal.getsignal(signal.SIGINT) is wrapper:
+                signal.signal(signal.SIGINT, previous)
 
     @contextlib.contextmanager
     def entered(self) -> Iterator[None]:
@@ -238,6 +291,10 @@ class SteppedRun:
         """
         if self._done:
             return False
+        current = GLOBAL_RUN_CONTEXT.__dict__.get("runner")
+        if current is not None and current is not self._runner:
+            raise RuntimeError("can't step a tether run from inside another run in this thread")
+        self._in_step = True
         try:
             if self._timeout is None:
                 # Start the generator: it runs the run's set-up and stops
@@ -251,7 +308,21 @@ class SteppedRun:
         except BaseException:
             self._done = True
             raise
+        finally:
+            self._in_step = False
+            if self._pending_sigint is not None:
+                self._run_pending_sigint()
         return True
+
+    def _run_pending_sigint(self) -> None:
+        handler = self._pending_sigint
+        self._pending_sigint = None
+        assert handler is not None
+        if self._done:
+            handler()
+        else:
+            with self.entered():
+                handler()
 
     def close(self) -> None:
         """Abandon the run if it is not done (its tasks are closed without
@@ -284,11 +355,35 @@ def open_stepped_run(
     clock: Clock | None = None,
     instruments: Sequence[Instrument] = (),
     strict_exception_groups: bool = True,
+    deliver_keyboard_interrupt: bool = True,
+    sniffio_name: str | None = None,
 ) -> SteppedRun:
     """Create a :class:`SteppedRun` for ``async_fn(*args)``; nothing runs
-    until its first :meth:`~SteppedRun.step`."""
-    runner = setup_runner(clock, instruments, True, strict_exception_groups)
+    until its first :meth:`~SteppedRun.step`.
+
+    Ctrl-C: by default it is delivered to the main task at a checkpoint,
+    as in :func:`run`. With ``deliver_keyboard_interrupt=False`` the run
+    installs no SIGINT handler and leaves Ctrl-C to Python's usual handlers
+    (an asyncio-style loop wants that); step it inside
+    :meth:`~SteppedRun.sigint_guard` so a signal never lands in tether's
+    own code.
+
+    ``sniffio_name``: what the run tells :mod:`sniffio` during its steps
+    (default: tether's own name; an asyncio-compatible loop says
+    ``"asyncio"``, so libraries take their asyncio code path).
+    """
+    # Creating one inside a run is fine (it may be stepped by another
+    # thread, or later); stepping it there is not.
+    runner = setup_runner(
+        clock,
+        instruments,
+        True,
+        strict_exception_groups,
+        ki=deliver_keyboard_interrupt,
+        nested_ok=True,
+    )
     runner.steps_per_io_poll = 0
+    runner.sniffio_name = sniffio_name
     runner.leave_context_between_steps = True
     # Several stepped runs may take turns in one thread: none of them claims
     # the process-wide signal wake-up fd.

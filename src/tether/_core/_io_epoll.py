@@ -192,10 +192,11 @@ class EpollIOManager:
             if not waiters.current_persistent:
                 # ONESHOT: epoll has disarmed the fd.
                 waiters.current_flags = 0
-            if flags & ~_EPOLLIN and waiters.write_watch is not None:
-                self._fire(waiters.write_watch)
+            # Readers before writers, as asyncio's selector loop runs them.
             if flags & ~_EPOLLOUT and waiters.read_watch is not None:
                 self._fire(waiters.read_watch)
+            if flags & ~_EPOLLIN and waiters.write_watch is not None:
+                self._fire(waiters.write_watch)
             if flags & ~_EPOLLIN and waiters.write_task is not None:
                 task = waiters.write_task
                 waiters.write_task = None

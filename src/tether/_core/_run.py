@@ -220,6 +220,7 @@ class Runner:
         # leave the thread outside the run between steps.
         self.steps_per_io_poll = _STEPS_PER_IO_POLL
         self.leave_context_between_steps = False
+        self.sniffio_name: str | None = None  # None: tether's own name
         self.abandoned = False  # set by start_guest_run
         seed = os.environ.get(SHUFFLE_ENV_VAR)
         self.shuffle_rng: random.Random | None = None if seed is None else random.Random(seed)
@@ -564,8 +565,10 @@ def setup_runner(
     strict_exception_groups: bool,
     *,
     is_guest: bool = False,
+    ki: bool = True,
+    nested_ok: bool = False,
 ) -> Runner:
-    if hasattr(GLOBAL_RUN_CONTEXT, "runner"):
+    if not nested_ok and hasattr(GLOBAL_RUN_CONTEXT, "runner"):
         raise RuntimeError("Attempted to call run() from inside a run()")
     if clock is None:
         clock = SystemClock()
@@ -588,7 +591,8 @@ def setup_runner(
         strict_exception_groups,
         is_guest=is_guest,
     )
-    runner.ki_manager.install(runner.deliver_ki, restrict_keyboard_interrupt_to_checkpoints)
+    if ki:
+        runner.ki_manager.install(runner.deliver_ki, restrict_keyboard_interrupt_to_checkpoints)
     return runner
 
 
@@ -603,7 +607,7 @@ def unrolled_run(
     __tracebackhide__ = True
     ctx = GLOBAL_RUN_CONTEXT
     ctx.runner = runner
-    announced_before = _sniffio.enter()
+    announced_before = _sniffio.enter(runner.sniffio_name)
     shares_thread = runner.is_guest or runner.leave_context_between_steps
     try:
         if not host_uses_signal_set_wakeup_fd:
@@ -667,7 +671,7 @@ def unrolled_run(
                         del ctx.runner
                     events = yield timeout
                     ctx.runner = runner
-                    announced_before = _sniffio.enter()
+                    announced_before = _sniffio.enter(runner.sniffio_name)
                 else:
                     events = yield timeout
                 steps_since_poll = 0

@@ -25,12 +25,12 @@ except ImportError:  # pragma: no cover - sniffio is a test dependency here
 LIBRARY_NAME = ["tether"]
 
 
-def enter() -> str | None:
-    """Announce tether; return what was announced before."""
+def enter(name: str | None = None) -> str | None:
+    """Announce tether (or ``name``); return what was announced before."""
     if _sniffio_local is None:
         return None
     previous: str | None = _sniffio_local.name
-    _sniffio_local.name = LIBRARY_NAME[0]
+    _sniffio_local.name = LIBRARY_NAME[0] if name is None else name
     return previous
 
 

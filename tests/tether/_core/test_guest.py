@@ -530,12 +530,27 @@ def test_stepped_run_close_before_first_step() -> None:
         signal.signal(signal.SIGINT, sigint_before)
 
 
-async def test_stepped_run_inside_a_run_is_an_error() -> None:
-    async def main() -> None:
-        pass  # pragma: no cover
+async def test_stepped_run_made_inside_a_run_steps_only_outside_it() -> None:
+    async def main() -> str:
+        return "stepped elsewhere"
 
-    with pytest.raises(RuntimeError):
-        lowlevel.open_stepped_run(main)
+    run = lowlevel.open_stepped_run(main)
+    try:
+        with pytest.raises(RuntimeError, match="inside another run"):
+            run.step()
+        # Another thread (with no run of its own) may drive it.
+        result: list[bool] = []
+
+        def drive() -> None:
+            while run.step():
+                pass
+            result.append(run.done)
+
+        await tether.to_thread.run_sync(drive)
+        assert result == [True]
+        assert run.outcome.unwrap() == "stepped elsewhere"
+    finally:
+        run.close()
 
 
 def test_two_stepped_runs_interleaved_in_one_thread() -> None:
@@ -615,3 +630,151 @@ def test_work_scheduled_while_entered_is_not_blocked_on() -> None:
         assert run.outcome.unwrap() is None
     finally:
         run.close()
+
+
+# -- stepped runs that leave Ctrl-C to the driver --------------------------------
+
+
+class _Interrupted(Exception):
+    pass
+
+
+def _recording_sigint_handler(calls: list[str]) -> Any:
+    def handler(signum: int, frame: object) -> None:
+        calls.append("handler")
+        raise _Interrupted
+
+    return handler
+
+
+def test_stepped_run_can_leave_sigint_alone() -> None:
+    before = signal.getsignal(signal.SIGINT)
+    run = lowlevel.open_stepped_run(tether.sleep_forever, deliver_keyboard_interrupt=False)
+    try:
+        run.step()
+        assert signal.getsignal(signal.SIGINT) is before
+    finally:
+        run.close()
+    with_default = lowlevel.open_stepped_run(tether.sleep_forever)
+    try:
+        with_default.step()
+        if before is signal.default_int_handler:
+            assert signal.getsignal(signal.SIGINT) is not before  # tether's own handler
+    finally:
+        with_default.close()
+    assert signal.getsignal(signal.SIGINT) is before
+
+
+def test_sigint_guard_calls_the_handler_in_a_task_at_once() -> None:
+    calls: list[str] = []
+    seen: list[str] = []
+
+    async def main() -> None:
+        try:
+            signal.raise_signal(signal.SIGINT)  # lands in this task's code
+        except _Interrupted:
+            seen.append("raised in the task")
+        await tether.sleep(0)
+
+    previous = signal.signal(signal.SIGINT, _recording_sigint_handler(calls))
+    run = lowlevel.open_stepped_run(main, deliver_keyboard_interrupt=False)
+    try:
+        with run.sigint_guard():
+            assert signal.getsignal(signal.SIGINT) is not previous
+            while run.step():
+                pass
+    finally:
+        run.close()
+        signal.signal(signal.SIGINT, previous)
+    assert calls == ["handler"]
+    assert seen == ["raised in the task"]
+    assert run.outcome.unwrap() is None
+
+
+def test_sigint_guard_defers_the_handler_out_of_tether_code() -> None:
+    calls: list[str] = []
+    progress: list[str] = []
+
+    async def main() -> None:
+        # A callback runs inside tether's protected code: the handler must
+        # not run there, but right after the step, from step().
+        lowlevel.schedule_callback(signal.raise_signal, signal.SIGINT)
+        await tether.sleep(0)
+        progress.append("after")
+
+    handler = _recording_sigint_handler(calls)
+    previous = signal.signal(signal.SIGINT, handler)
+    run = lowlevel.open_stepped_run(main, deliver_keyboard_interrupt=False)
+    try:
+        with run.sigint_guard():
+            raised = 0
+            while True:
+                try:
+                    if not run.step():
+                        break
+                except _Interrupted:
+                    raised += 1
+                    assert not lowlevel.in_tether_run()
+            assert raised == 1
+        assert signal.getsignal(signal.SIGINT) is handler  # the guard is gone
+    finally:
+        run.close()
+        signal.signal(signal.SIGINT, previous)
+    # The run survived the interruption and finished normally.
+    assert progress == ["after"]
+    assert run.outcome.unwrap() is None
+
+
+def test_sigint_guard_between_steps_calls_the_handler_at_once() -> None:
+    calls: list[str] = []
+    previous = signal.signal(signal.SIGINT, _recording_sigint_handler(calls))
+    run = lowlevel.open_stepped_run(tether.sleep_forever, deliver_keyboard_interrupt=False)
+    try:
+        run.step(0)
+        with run.sigint_guard(), pytest.raises(_Interrupted):
+            signal.raise_signal(signal.SIGINT)
+        assert calls == ["handler"]
+        run.step(0)
+    finally:
+        run.close()
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_sigint_guard_wakes_a_step_blocked_in_the_io_wait() -> None:
+    calls: list[str] = []
+    previous = signal.signal(signal.SIGINT, _recording_sigint_handler(calls))
+    run = lowlevel.open_stepped_run(tether.sleep_forever, deliver_keyboard_interrupt=False)
+    main_thread = threading.main_thread().ident
+    timer = threading.Timer(0.05, signal.pthread_kill, (main_thread, signal.SIGINT))
+
+    def step_until_interrupted() -> None:
+        while True:  # blocks in the I/O wait until the signal
+            run.step(30)
+
+    try:
+        run.step(0)
+        with run.sigint_guard():
+            timer.start()
+            with pytest.raises(_Interrupted):
+                step_until_interrupted()
+        assert calls == ["handler"]
+    finally:
+        timer.cancel()
+        run.close()
+        signal.signal(signal.SIGINT, previous)
+
+
+def test_stepped_run_sniffio_name() -> None:
+    sniffio = pytest.importorskip("sniffio")
+    names: list[str] = []
+
+    async def main() -> None:
+        names.append(sniffio.current_async_library())
+
+    run = lowlevel.open_stepped_run(main, sniffio_name="asyncio")
+    try:
+        while run.step():
+            pass
+    finally:
+        run.close()
+    assert names == ["asyncio"]

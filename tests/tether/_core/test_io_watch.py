@@ -136,3 +136,22 @@ async def test_watching_an_invalid_fd_raises(tmp_path: Path) -> None:
             lowlevel.watch_readable(fd, lambda: None)
     finally:
         os.close(fd)
+
+
+async def test_read_watch_fires_before_write_watch_on_one_fd(
+    pair: tuple[socket.socket, socket.socket],
+) -> None:
+    # asyncio's selector loop runs an fd's reader before its writer; the
+    # facade's add_reader/add_writer rely on the same order.
+    a, b = pair
+    order: list[str] = []
+    b.send(b"x")  # a is readable, and (empty send buffer) writable
+    read_watch = lowlevel.watch_readable(a, order.append, "read")
+    write_watch = lowlevel.watch_writable(a, order.append, "write")
+    try:
+        while len(order) < 2:
+            await lowlevel.checkpoint()
+    finally:
+        read_watch.cancel()
+        write_watch.cancel()
+    assert order[:2] == ["read", "write"]
