@@ -15,6 +15,11 @@ if TYPE_CHECKING:
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 ALL_EXAMPLES = sorted(p.name for p in EXAMPLES.glob("*.py"))
+# Written for stock asyncio; run unmodified by ``python -m tether_asyncio``.
+ASYNCIO_STYLE = [
+    "asyncio_chat_server.py",
+    "asyncio_subprocess_pipeline.py",
+]
 TRIO_STYLE = [
     "echo_server.py",
     "fanout_timeout.py",
@@ -89,3 +94,23 @@ def test_showcase_tells_its_story() -> None:
     ).stdout
     for needle in ("caught: disk full", "caught: network down", "received: structured"):
         assert needle in out
+
+
+@pytest.mark.parametrize("name", ASYNCIO_STYLE)
+def test_asyncio_style_example_prints_the_same_on_tether_asyncio(name: str) -> None:
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, *args, str(EXAMPLES / name)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+
+    stock = run()
+    facade = run("-m", "tether_asyncio")
+    assert stock.returncode == 0, stock.stderr
+    assert facade.returncode == 0, facade.stderr
+    assert facade.stderr == ""
+    assert facade.stdout == stock.stdout
+    assert stock.stdout.count("\n") >= 10

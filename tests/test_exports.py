@@ -81,7 +81,7 @@ TETHER_NAMES: dict[str, set[str]] = {
         "deliver_interrupt", "discard_interrupts", "format_task_tree", "in_tether_run",
         "in_tether_task", "open_stepped_run", "pending_interrupts", "print_task_tree",
         "schedule_callback", "schedule_callback_at", "set_callback_error_handler",
-        "set_cancelled_class", "spawn_owned",
+        "set_cancelled_class", "spawn_owned", "step_owned_now", "abandon_owned",
     },
     "tether.testing": {"tether_test"},
     "tether.abc": set(),

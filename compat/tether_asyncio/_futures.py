@@ -2,12 +2,11 @@
 
 A future holds its state and a list of ``(callback, context)`` entries.
 When it becomes done, each entry is scheduled in registration order with
-:func:`tether.lowlevel.schedule_callback` (asyncio's ``call_soon``), except
-the entries that stand for a *task waiting on the future*
-(:class:`_Waiter`): those wake the tether task with
-:func:`tether.lowlevel.reschedule` at that same position in the queue, so the
-task's next step happens exactly one loop iteration later, as with
-asyncio's ``Task.__wakeup`` → ``__step``.
+the loop's ``call_soon`` (as the C Future does), except the entries that
+stand for a *task waiting on the future* (:class:`_Waiter`): those wake the
+tether task with :func:`tether.lowlevel.reschedule` at that same position
+in the queue, so the task's next step happens exactly one loop iteration
+later, as with asyncio's ``Task.__wakeup`` → ``__step``.
 
 ``await fut`` does not suspend if the future is already done (asyncio
 doesn't either). Otherwise the current tether task parks in
@@ -20,12 +19,34 @@ asyncio-style code), the abort function withdraws the waiter and cancels
 the future, as ``Task.cancel()`` cancels the future a task awaits; shields
 are tether's, so ``asyncio.shield`` is still needed to protect the inner
 work.
+
+**Error reporting** is stock asyncio's: a future whose exception nobody
+retrieved reports "Future exception was never retrieved" (``Task`` for
+tasks, the class name for subclasses) through the loop's
+``call_exception_handler`` from ``__del__``, i.e. when it is freed, by
+reference counting as a rule. In debug mode a future records where it was
+created (``_source_traceback``, the whole stack as the C Future records it),
+shown in its repr and in those reports. ``repr()`` uses the stdlib's own
+formatting helpers, so it reads exactly as the running Python's.
+
+**Tracebacks.** ``await fut`` re-raises the future's exception from this
+module's frames (``__await__``, ``result``), which the C Future does not
+have. Where an exception is *stored* (``set_exception``, a task ending with
+an error), those frames are taken out of its traceback again
+(:func:`hide_internal_frames`), so what is later logged or re-raised reads
+as under stock asyncio. (An exception caught right at the ``await`` still
+shows them.)
 """
 
 from __future__ import annotations
 
 import contextvars
-import reprlib
+import itertools
+import os
+import runpy
+import sys
+import traceback
+from asyncio import base_futures
 from typing import TYPE_CHECKING, Any
 
 import outcome
@@ -33,13 +54,18 @@ import outcome
 import tether
 import tether.lowlevel
 
-from ._cancellation import raise_pending
 from ._exceptions import CancelledError, InvalidStateError
 
 if TYPE_CHECKING:
+    import types
     from collections.abc import Callable, Generator
 
     from ._loop import TetherLoop
+    from ._tasks import Task
+
+_current_task = tether.lowlevel.current_task
+_wait_task_rescheduled = tether.lowlevel.wait_task_rescheduled
+_checkpoint_if_cancelled = tether.lowlevel.checkpoint_if_cancelled
 
 _PENDING = "PENDING"
 _CANCELLED = "CANCELLED"
@@ -47,16 +73,35 @@ _FINISHED = "FINISHED"
 
 
 class _Waiter:
-    """A task parked on a future: an entry of the future's callback list."""
+    """A task parked on a future: an entry of the future's callback list.
+
+    ``task`` is the facade Task when there is one (so the future keeps the
+    Task alive, as the C Task's wake-up callback does), else the tether task
+    (a native tether task awaiting a facade future). In a future's repr it
+    reads as the C Task's wake-up callback, ``Task.task_wakeup()``.
+    """
 
     __slots__ = ("task",)
 
-    def __init__(self, task: tether.lowlevel.Task) -> None:
+    def __init__(self, task: Task | tether.lowlevel.Task) -> None:
         self.task = task
 
+    def __getattr__(self, name: str) -> str:
+        # The stdlib's callback formatting looks for __qualname__.
+        if name == "__qualname__":
+            return "Task.task_wakeup"
+        raise AttributeError(name)
+
+    def tether_task(self) -> tether.lowlevel.Task | None:
+        """The tether task to wake (``None``: the facade Task has no tether
+        task any more, its loop being closed)."""
+        task = self.task
+        if isinstance(task, tether.lowlevel.Task):
+            return task
+        return task._ttask
+
     def __repr__(self) -> str:
-        companion = self.task.companion
-        return f"<wakeup {companion!r}>" if companion is not None else f"<wakeup {self.task!r}>"
+        return f"<wakeup {self.task!r}>"
 
 
 def _get_loop(loop: TetherLoop | None) -> TetherLoop:
@@ -77,22 +122,39 @@ class Future:
     _exception: BaseException | None = None
     _cancel_message: Any = None
     _cancelled_exc: BaseException | None = None
-    _log_traceback = False
+    _source_traceback: traceback.StackSummary | None = None
+    _log_tb = False
 
     def __init__(self, *, loop: TetherLoop | None = None) -> None:
         self._loop = _get_loop(loop)
         self._callbacks: list[tuple[Any, contextvars.Context | None]] = []
+        if self._loop.get_debug():
+            # As the C Future: the whole stack, down to the code creating it.
+            self._source_traceback = creation_stack(sys._getframe(1))
 
     # -- state -------------------------------------------------------------------
 
     def get_loop(self) -> TetherLoop:
+        """The loop the future is bound to."""
         return self._loop
 
     def done(self) -> bool:
+        """Whether the future has a result, an exception, or was cancelled."""
         return self._state != _PENDING
 
     def cancelled(self) -> bool:
+        """Whether the future was cancelled."""
         return self._state == _CANCELLED
+
+    @property
+    def _log_traceback(self) -> bool:
+        return self._log_tb
+
+    @_log_traceback.setter
+    def _log_traceback(self, value: bool) -> None:
+        if value:
+            raise ValueError("_log_traceback can only be set to False")
+        self._log_tb = False
 
     def _make_cancelled_error(self) -> CancelledError:
         exc = self._cancelled_exc
@@ -105,25 +167,28 @@ class Future:
         return made
 
     def result(self) -> Any:
+        """The result; raises the exception, CancelledError, or InvalidStateError."""
         if self._state == _CANCELLED:
             raise self._make_cancelled_error()
         if self._state != _FINISHED:
             raise InvalidStateError("Result is not set.")
-        self._log_traceback = False
+        self._log_tb = False
         if self._exception is not None:
             raise self._exception.with_traceback(self._exception.__traceback__)
         return self._result
 
     def exception(self) -> BaseException | None:
+        """The exception (``None`` if the future has a result)."""
         if self._state == _CANCELLED:
             raise self._make_cancelled_error()
         if self._state != _FINISHED:
             raise InvalidStateError("Exception is not set.")
-        self._log_traceback = False
+        self._log_tb = False
         return self._exception
 
     def cancel(self, msg: Any = None) -> bool:
-        self._log_traceback = False
+        """Cancel the future; False if it is already done."""
+        self._log_tb = False
         if self._state != _PENDING:
             return False
         self._state = _CANCELLED
@@ -132,6 +197,7 @@ class Future:
         return True
 
     def set_result(self, result: Any) -> None:
+        """Mark the future done with ``result``."""
         if self._state != _PENDING:
             raise InvalidStateError(f"{self._state}: {self!r}")
         self._result = result
@@ -139,29 +205,33 @@ class Future:
         self._schedule_callbacks()
 
     def set_exception(self, exception: BaseException | type[BaseException]) -> None:
+        """Mark the future done with ``exception``."""
         if self._state != _PENDING:
             raise InvalidStateError(f"{self._state}: {self!r}")
         if isinstance(exception, type):
             exception = exception()
         exception = _check_stop_iteration(exception)
+        hide_internal_frames(exception)
         self._exception = exception
         self._state = _FINISHED
+        self._log_tb = True
         self._schedule_callbacks()
-        self._log_traceback = True
 
     # -- callbacks ---------------------------------------------------------------
 
     def add_done_callback(
         self, fn: Callable[[Any], object], *, context: contextvars.Context | None = None
     ) -> None:
+        """Call ``fn(future)`` (through the loop) once the future is done."""
         if context is None:
             context = contextvars.copy_context()
         if self._state != _PENDING:
-            self._loop._soon(fn, self, context)
+            self._loop.call_soon(fn, self, context=context)
         else:
             self._callbacks.append((fn, context))
 
     def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
+        """Remove every registration of ``fn``; return how many there were."""
         kept = [entry for entry in self._callbacks if entry[0] != fn]
         removed = len(self._callbacks) - len(kept)
         if removed:
@@ -176,9 +246,9 @@ class Future:
         loop = self._loop
         for fn, context in callbacks:
             if type(fn) is _Waiter:
-                loop._wake(fn.task)
+                loop._wake(fn)
             else:
-                loop._soon(fn, self, context)
+                loop.call_soon(fn, self, context=context)
 
     # -- awaiting ----------------------------------------------------------------
 
@@ -191,36 +261,52 @@ class Future:
 
     __iter__ = __await__
 
-    # -- introspection -----------------------------------------------------------
+    # -- introspection and reporting ---------------------------------------------
+
+    # The stdlib's own formatting (what the C Future calls too).
 
     def _repr_info(self) -> list[str]:
-        info = [self._state.lower()]
-        if self._state == _FINISHED:
-            if self._exception is not None:
-                info.append(f"exception={self._exception!r}")
-            else:
-                info.append(f"result={reprlib.repr(self._result)}")
-        if self._callbacks:
-            info.append(_format_callbacks(self._callbacks))
+        info: list[str] = base_futures._future_repr_info(self)  # type: ignore[arg-type]
         return info
 
     def __repr__(self) -> str:
-        return f"<{self.__class__.__name__} {' '.join(self._repr_info())}>"
+        text: str = base_futures._future_repr(self)  # type: ignore[attr-defined]
+        return text
 
     def __del__(self) -> None:
-        if not self._log_traceback:
+        if not self._log_tb:
             return
-        exc = self._exception
-        kind = "Task" if hasattr(self, "get_coro") else "Future"
-        context = {
-            "message": f"{kind} exception was never retrieved",
-            "exception": exc,
+        self._log_tb = False
+        context: dict[str, Any] = {
+            "message": f"{self.__class__.__name__} exception was never retrieved",
+            "exception": self._exception,
             "future": self,
         }
-        try:
-            self._loop.call_exception_handler(context)
-        except Exception:
-            pass
+        if self._source_traceback:
+            context["source_traceback"] = self._source_traceback
+        self._loop.call_exception_handler(context)
+
+
+_LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__main__.py")
+_RUNPY = frozenset({runpy.__file__, "<frozen runpy>"})
+
+
+def creation_stack(frame: types.FrameType) -> traceback.StackSummary:
+    """The whole stack down to ``frame``, as a debug-mode future records it,
+    without the outer frames of ``python -m tether_asyncio`` (which
+    ``python prog.py`` does not have)."""
+    stack = traceback.extract_stack(frame)
+    launcher = 0
+    for i, entry in enumerate(stack):
+        if entry.filename == _LAUNCHER:
+            launcher = i + 1
+        elif entry.filename not in _RUNPY:
+            break
+    if launcher:
+        while launcher < len(stack) and stack[launcher].filename in _RUNPY:
+            launcher += 1
+        del stack[:launcher]
+    return stack
 
 
 def _check_stop_iteration(exception: BaseException) -> BaseException:
@@ -240,25 +326,48 @@ def _check_stop_iteration(exception: BaseException) -> BaseException:
     return exception
 
 
-def _format_callbacks(callbacks: list[tuple[Any, Any]]) -> str:
-    names = [getattr(fn, "__qualname__", None) or repr(fn) for fn, _ in callbacks]
-    if len(names) > 2:
-        names = [names[0], f"<{len(names) - 2} more>", names[-1]]
-    return f"cb=[{', '.join(names)}]"
+# Code that re-raises a future's exception on the way to the awaiting
+# coroutine; the C Future has no frames there.
+_INTERNAL_CODES = frozenset({Future.__await__.__code__, Future.result.__code__})
+
+
+def hide_internal_frames(exc: BaseException) -> None:
+    """Take this module's re-raising frames out of ``exc``'s traceback (see
+    the module docstring), in place."""
+    tb = exc.__traceback__
+    if tb is None:
+        return
+    kept: list[types.TracebackType] = []
+    dropped = False
+    while tb is not None:
+        if tb.tb_frame.f_code in _INTERNAL_CODES:
+            dropped = True
+        else:
+            kept.append(tb)
+        tb = tb.tb_next
+    if not dropped:
+        return
+    for entry, following in itertools.pairwise(kept):
+        entry.tb_next = following
+    if kept:
+        kept[-1].tb_next = None
+        exc.__traceback__ = kept[0]
+    else:
+        exc.__traceback__ = None
 
 
 def _park_on(fut: Future) -> Generator[Any, None, None]:
     """Park the current tether task until ``fut`` is done (see the module docstring)."""
-    ttask = tether.lowlevel.current_task()
-    waiter = _Waiter(ttask)
-    fut._callbacks.append((waiter, None))
+    ttask = _current_task()
     facade = ttask.companion
+    waiter = _Waiter(ttask if facade is None else facade)
+    entry = (waiter, None)
+    fut._callbacks.append(entry)
     if facade is not None:
         facade._fut_waiter = fut
 
     def abort(raise_cancel: tether.lowlevel.RaiseCancelT) -> tether.lowlevel.Abort:
-        entry = (waiter, None)
-        if entry not in fut._callbacks:  # pragma: no cover - woken already
+        if not any(e is entry for e in fut._callbacks):  # pragma: no cover - woken already
             return tether.lowlevel.Abort.FAILED
         error = outcome.capture(raise_cancel)
         exc = error.error
@@ -281,11 +390,17 @@ def _park_on(fut: Future) -> Generator[Any, None, None]:
         return tether.lowlevel.Abort.FAILED
 
     try:
-        yield from tether.lowlevel.wait_task_rescheduled(abort)
-    finally:
+        yield from _wait_task_rescheduled(abort)
+    except GeneratorExit:
+        raise  # closed with the task pending: asyncio's Task keeps _fut_waiter
+    except BaseException:
         if facade is not None:
             facade._fut_waiter = None
-    yield from raise_pending().__await__()
+        raise
+    if facade is not None:
+        facade._fut_waiter = None
+    # A pending cancellation (as _cancellation.raise_pending(), called directly).
+    yield from _checkpoint_if_cancelled().__await__()
 
 
 def isfuture(obj: object) -> bool:

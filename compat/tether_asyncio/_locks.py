@@ -33,6 +33,19 @@ _T = TypeVar("_T")
 _global_lock = threading.Lock()
 
 
+def _bind_get_running_loop() -> TetherLoop | None:
+    # Bound on first use (``_loop`` may not be importable yet when this
+    # module is), not imported on every _get_loop() call.
+    global _get_running_loop
+    from ._loop import _get_running_loop as get
+
+    _get_running_loop = get
+    return get()
+
+
+_get_running_loop: Callable[[], TetherLoop | None] = _bind_get_running_loop
+
+
 def _stock_repr(obj: object) -> str:
     """``object.__repr__`` with the facade's classes named as stock asyncio's."""
     cls = type(obj)
@@ -49,8 +62,6 @@ class _LoopBound:
     _stock_module = "asyncio.locks"
 
     def _get_loop(self) -> TetherLoop:
-        from ._loop import _get_running_loop
-
         loop = _get_running_loop()
         if self._loop is None:
             with _global_lock:

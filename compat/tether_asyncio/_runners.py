@@ -6,18 +6,29 @@ stay asleep in the stepped tether run and carry on in the next.
 ``close()`` cancels the leftover tasks and waits for them, as stock
 asyncio's ``_cancel_all_tasks`` does, then closes the loop.
 
-Not yet: the SIGINT handler that turns Ctrl-C into cancelling the main task
-(KeyboardInterrupt currently takes tether's default path).
+Ctrl-C as in asyncio: while ``run()`` runs in the main thread (and nobody
+has customised SIGINT), the first Ctrl-C cancels the main task and the
+second raises KeyboardInterrupt at once; a main task that ends cancelled
+after a Ctrl-C raises KeyboardInterrupt from ``run()``. The loop runs every
+SIGINT handler through its stepped run's ``sigint_guard()``, so the handler
+never fires inside tether's own code (where stock asyncio would sometimes
+corrupt its state); inside a running loop ``signal.getsignal(SIGINT)``
+therefore shows that guard's wrapper rather than the handler itself.
 """
 
 from __future__ import annotations
 
 import contextvars
 import enum
+import functools
+import signal
+import threading
 from typing import TYPE_CHECKING, Any, Self
 
 from . import _pyversion
 from ._combinators import gather
+from ._exceptions import CancelledError
+from ._executors import THREAD_JOIN_TIMEOUT
 from ._loop import TetherLoop, _get_running_loop, new_event_loop, set_event_loop
 from ._tasks import all_tasks, iscoroutine
 
@@ -47,6 +58,7 @@ class Runner:
         self._loop: TetherLoop | None = None
         self._context: contextvars.Context | None = None
         self._set_event_loop = False
+        self._interrupt_count = 0
 
     def __enter__(self) -> Self:
         self._lazy_init()
@@ -68,7 +80,10 @@ class Runner:
         try:
             _cancel_all_tasks(loop)
             loop.run_until_complete(loop.shutdown_asyncgens())
-            loop.run_until_complete(loop.shutdown_default_executor())
+            if _pyversion.SHUTDOWN_EXECUTOR_HAS_TIMEOUT:
+                loop.run_until_complete(loop.shutdown_default_executor(THREAD_JOIN_TIMEOUT))
+            else:
+                loop.run_until_complete(loop.shutdown_default_executor())
         finally:
             if self._set_event_loop:
                 set_event_loop(None)
@@ -91,7 +106,36 @@ class Runner:
         if context is None:
             context = self._context
         task = self._loop.create_task(coro, context=context)
-        return self._loop.run_until_complete(task)
+
+        sigint_handler: Callable[..., None] | None = None
+        if (
+            threading.current_thread() is threading.main_thread()
+            and signal.getsignal(signal.SIGINT) is signal.default_int_handler
+        ):
+            sigint_handler = functools.partial(self._on_sigint, main_task=task)
+            try:
+                signal.signal(signal.SIGINT, sigint_handler)
+            except ValueError:  # an embedded interpreter without signals
+                sigint_handler = None
+
+        self._interrupt_count = 0
+        try:
+            return self._loop.run_until_complete(task)
+        except CancelledError:
+            if self._interrupt_count > 0 and task.uncancel() == 0:
+                raise KeyboardInterrupt()  # noqa: B904 (chained to the CancelledError, as stock)
+            raise
+        finally:
+            if sigint_handler is not None and signal.getsignal(signal.SIGINT) is sigint_handler:
+                signal.signal(signal.SIGINT, signal.default_int_handler)
+
+    def _on_sigint(self, signum: int, frame: object, main_task: Any) -> None:
+        self._interrupt_count += 1
+        if self._interrupt_count == 1 and not main_task.done():
+            main_task.cancel()
+            # (No wake-up needed: the loop's SIGINT guard already woke it.)
+            return
+        raise KeyboardInterrupt()
 
     def _lazy_init(self) -> None:
         if self._state is _State.CLOSED:

@@ -18,7 +18,7 @@ from . import _pyversion
 from ._cancellation import TetherCancelled
 from ._exceptions import CancelledError
 from ._loop import get_running_loop
-from ._tasks import current_task
+from ._tasks import create_named_task, current_task
 
 if TYPE_CHECKING:
     import contextvars
@@ -158,11 +158,7 @@ class TaskGroup:
             raise RuntimeError(f"TaskGroup {self!r} is shutting down")
         loop = self._loop
         assert loop is not None
-        task: Task
-        if context is None:
-            task = loop.create_task(coro, name=name)
-        else:
-            task = loop.create_task(coro, name=name, context=context)
+        task: Task = create_named_task(loop, coro, name, context)
         if task.done():
             self._on_task_done(task)
         else:

@@ -17,16 +17,40 @@ inside a *native* tether child task (one started from a nursery inside a
 facade task) it returns ``None``: that child is not an asyncio task, and
 asyncio-style helpers that need one (``asyncio.timeout``) refuse to run
 there rather than cancel the wrong task.
+
+**Eager tasks** (3.12+: ``Task(..., eager_start=True)``,
+``eager_task_factory``): when the loop is running, the tether task is
+spawned at once and its first step is run inside ``Task()`` with
+:func:`tether.lowlevel.step_owned_now`: the coroutine runs synchronously,
+as the current task, until it first suspends. A task that finishes in that
+step is done before ``Task()`` returns and never enters the run queue; as
+in the C Task, it then lets go of its coroutine (``get_coro()`` is
+``None``).
+
+**Lifetime, as stock.** Nothing but the program and the futures a task
+awaits may keep a finished Task alive: when the tether task exits, the
+Task and the tether task forget each other, so a finished task whose
+exception was never retrieved is freed by reference counting and reports it
+from ``__del__`` at once, as with stock asyncio. While the loop is open,
+the run keeps its pending tasks alive (stock asyncio would let the garbage
+collector take a task awaiting a future nobody references). When the loop
+is closed, its pending tasks are cut loose from the run
+(:func:`tether.lowlevel.abandon_owned`): their coroutines are not closed,
+and a pending task that is then dropped reports "Task was destroyed but it
+is pending!" when it is freed, before its coroutine is closed, as stock.
 """
 
 from __future__ import annotations
 
+import collections.abc
 import contextvars
 import inspect
 import itertools
+import sys
+import types
 import weakref
-from collections.abc import Awaitable, Coroutine, Generator
-from typing import TYPE_CHECKING, Any
+from asyncio import base_tasks, format_helpers
+from typing import TYPE_CHECKING, Any, TextIO
 
 import outcome
 
@@ -38,21 +62,66 @@ from ._exceptions import CancelledError
 from ._futures import Future, isfuture
 
 if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
     from ._loop import TetherLoop
 
 _task_name_counter = itertools.count(1).__next__
 _all_tasks: weakref.WeakSet[Task] = weakref.WeakSet()
 
+# What asyncio.iscoroutine() accepts (3.11 still takes generators).
+_COROUTINE_TYPES: tuple[type, ...] = (
+    (types.CoroutineType, collections.abc.Coroutine)
+    if not _pyversion.TASKS_ACCEPT_GENERATORS
+    else (types.CoroutineType, types.GeneratorType, collections.abc.Coroutine)
+)
+
+_NOT_GIVEN: Any = object()
+
+
+def _bind_running_loop() -> TetherLoop:
+    # ``_loop`` imports this module, so ``get_running_loop`` is bound on
+    # first use rather than imported on every call of the functions below.
+    global _running_loop
+    from ._loop import get_running_loop
+
+    _running_loop = get_running_loop
+    return get_running_loop()
+
+
+_running_loop: Callable[[], TetherLoop] = _bind_running_loop
+
+
+class _StepOrigin:
+    """Debug mode: where a task's next step was scheduled from.
+
+    asyncio runs each step from a handle, which records that; while the
+    step runs it is the loop's ``_current_handle``, and the default
+    exception handler shows it as ``handle_traceback``. This stands in for
+    it (see ``_SlowSteps`` in ``_loop``).
+    """
+
+    __slots__ = ("_source_traceback",)
+
+    def __init__(self, frame: types.FrameType) -> None:
+        self._source_traceback = format_helpers.extract_stack(frame)
+
 
 def iscoroutine(obj: object) -> bool:
     """Whether ``obj`` is a coroutine object (asyncio's test)."""
-    return inspect.iscoroutine(obj) or isinstance(obj, Coroutine | Generator)
+    return isinstance(obj, _COROUTINE_TYPES)
 
 
 class Task(Future):
-    """A coroutine running as a tether task, with asyncio's Task API."""
+    """A coroutine running as a tether task, with asyncio's Task API.
+
+    On 3.12+, ``eager_start=True`` runs the coroutine's first step at once
+    if the loop is running (see the module docstring).
+    """
 
     _log_destroy_pending = True
+    _ttask: tether.lowlevel.Task | None = None
+    _step_origin: _StepOrigin | None = None
 
     def __init__(
         self,
@@ -61,39 +130,84 @@ class Task(Future):
         loop: TetherLoop | None = None,
         name: object = None,
         context: contextvars.Context | None = None,
+        eager_start: Any = _NOT_GIVEN,
     ) -> None:
+        if eager_start is not _NOT_GIVEN and not _pyversion.HAS_EAGER_TASKS:
+            self._log_destroy_pending = False
+            raise TypeError("'eager_start' is an invalid keyword argument for Task()")
         super().__init__(loop=loop)
+        if self._source_traceback:
+            del self._source_traceback[-1]
         if not iscoroutine(coro):
             self._log_destroy_pending = False
             raise TypeError(f"a coroutine was expected, got {coro!r}")
         if name is None:
             self._name = f"Task-{_task_name_counter()}"
         else:
-            if _pyversion.NAMED_TASKS_USE_COUNTER:
-                _task_name_counter()
             self._name = str(name)
         self._coro = coro
         self._context = contextvars.copy_context() if context is None else context
         self._must_cancel = False
         self._num_cancels_requested = 0
         self._fut_waiter: Future | None = None
-        self._ttask: tether.lowlevel.Task | None = None
+        # (Failing from here on, the half-made task reports being destroyed
+        # pending when it is freed, as the C Task does.)
+        if eager_start is not _NOT_GIVEN and eager_start:
+            if loop is None:
+                # The C Task (every 3.12/3.13 release) asks the ``loop``
+                # argument itself whether it is running. (That error holds
+                # no frame: the task is freed before the caller sees it.)
+                del self, coro
+                raise AttributeError("'NoneType' object has no attribute 'is_running'")
+            if self._loop.is_running() and self._loop._in_run:
+                _all_tasks.add(self)
+                self._eager_start()
+                # (A coroutine that failed eagerly keeps this frame through
+                # its traceback: don't let this frame keep the task.)
+                del self, coro
+                return
+        if self._loop.is_closed():
+            # (As call_soon's error does, this one keeps the task alive.)
+            raise RuntimeError("Event loop is closed")
+        if self._source_traceback is not None:
+            self._step_origin = _StepOrigin(sys._getframe(1))
         self._loop._defer_or_call(self._start)
         _all_tasks.add(self)
 
     # -- life cycle --------------------------------------------------------------
 
-    def _start(self) -> None:
-        self._ttask = tether.lowlevel.spawn_owned(
+    def _spawn(self) -> tether.lowlevel.Task:
+        ttask = tether.lowlevel.spawn_owned(
             self._coro, name=self._name, context=self._context, on_exit=self._on_exit
         )
-        self._ttask.companion = self
+        ttask.companion = self
+        self._ttask = ttask
+        return ttask
+
+    def _start(self) -> None:
+        ttask = self._spawn()
         if self._must_cancel:
             # Cancelled before it started: thrown in at its first step.
-            tether.lowlevel.deliver_interrupt(self._ttask, self._make_interrupt)
+            tether.lowlevel.deliver_interrupt(ttask, self._make_interrupt)
+
+    def _eager_start(self) -> None:
+        ttask = self._spawn()
+        tether.lowlevel.step_owned_now(ttask)
+        del ttask
+        if self._state != "PENDING":
+            # As the C Task: a task done eagerly lets go of its coroutine.
+            self._coro = None
+            if isinstance(self._exception, KeyboardInterrupt | SystemExit):
+                raise self._exception
+        # A coroutine that failed eagerly keeps this frame (through its
+        # traceback and its frame's f_back): it must not keep the task.
+        del self
 
     def _on_exit(self, ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> None:
         _all_tasks.discard(self)
+        # Forget each other: nothing of the run may keep a finished Task alive.
+        ttask.companion = None
+        self._ttask = None
         if self.done():  # pragma: no cover - defensive
             return
         if isinstance(result, outcome.Value):
@@ -105,6 +219,7 @@ class Task(Future):
             return
         assert isinstance(result, outcome.Error)
         exc = result.error
+        del result
         if isinstance(exc, CancelledError) or _only_cancellations(exc):
             # (A tether nursery inside the task wraps the interrupt in a
             # group; a group of nothing but cancellations is a cancellation.)
@@ -115,10 +230,20 @@ class Task(Future):
             if isinstance(exc, KeyboardInterrupt | SystemExit):
                 self._loop._raise_from_run(exc)
 
+    def _abandon(self) -> None:
+        """The loop is closing with this task pending: cut it loose from the run."""
+        ttask = self._ttask
+        if ttask is None:
+            return
+        _ = tether.lowlevel.abandon_owned(ttask)  # (the Task keeps the coroutine)
+        ttask.companion = None
+        self._ttask = None
+
     # -- cancellation ------------------------------------------------------------
 
     def cancel(self, msg: Any = None) -> bool:
-        self._log_traceback = False
+        """Request that the task be cancelled (see the module docstring)."""
+        self._log_tb = False
         if self.done():
             return False
         self._num_cancels_requested += 1
@@ -143,9 +268,11 @@ class Task(Future):
             tether.lowlevel.discard_interrupts(self._ttask)
 
     def cancelling(self) -> int:
+        """How many cancellation requests are pending."""
         return self._num_cancels_requested
 
     def uncancel(self) -> int:
+        """Withdraw one cancellation request; return how many are left."""
         if self._num_cancels_requested > 0:
             self._num_cancels_requested -= 1
             if (
@@ -159,54 +286,65 @@ class Task(Future):
     # -- Future API that tasks refuse ------------------------------------------
 
     def set_result(self, result: Any) -> None:
+        """Tasks refuse it (RuntimeError)."""
         raise RuntimeError("Task does not support set_result operation")
 
     def set_exception(self, exception: Any) -> None:
+        """Tasks refuse it (RuntimeError)."""
         raise RuntimeError("Task does not support set_exception operation")
 
     # -- introspection -----------------------------------------------------------
 
     def get_coro(self) -> Any:
+        """The coroutine (``None`` once a task done eagerly let go of it)."""
         return self._coro
 
     def get_context(self) -> contextvars.Context:
+        """The context the task runs in."""
         return self._context
 
     def get_name(self) -> str:
+        """The task's name."""
         return self._name
 
     def set_name(self, value: object) -> None:
+        """Rename the task."""
         self._name = str(value)
         if self._ttask is not None:
             self._ttask.name = self._name
 
     def get_stack(self, *, limit: int | None = None) -> list[Any]:
-        if self._ttask is None or self.done():
-            return []
-        frames = [frame for frame, _ in self._ttask.iter_await_frames()]
-        return frames[-limit:] if limit else frames
+        """The frames of the suspended coroutine, or of the traceback of the
+        exception it ended with (asyncio's rules)."""
+        frames: list[Any] = base_tasks._task_get_stack(self, limit)  # type: ignore[arg-type]
+        return frames
+
+    def print_stack(self, *, limit: int | None = None, file: TextIO | None = None) -> None:
+        """Print :meth:`get_stack`'s frames, as asyncio does."""
+        base_tasks._task_print_stack(self, limit, file)  # type: ignore[arg-type]
 
     def _repr_info(self) -> list[str]:
-        info = super()._repr_info()
-        if self._num_cancels_requested and not self.done():
-            info[0] = "cancelling"
-        info.insert(1, f"name={self._name!r}")
-        coro = f"coro=<{_format_coroutine(self._coro)}>"
-        if _pyversion.PY312:
-            if self._fut_waiter is not None:
-                info.insert(2, f"wait_for={self._fut_waiter!r}")
-            info.insert(2, coro)
-        else:
-            info.insert(2, coro)
-            if self._fut_waiter is not None:
-                info.insert(3, f"wait_for={self._fut_waiter!r}")
+        info: list[str] = base_tasks._task_repr_info(self)  # type: ignore[arg-type]
         return info
 
+    def __repr__(self) -> str:
+        text: str = base_tasks._task_repr(self)  # type: ignore[arg-type]
+        return text
+
     def __del__(self) -> None:
-        if self._state == "PENDING" and self._log_destroy_pending and self._ttask is None:
-            # Never started (its loop was closed first).
-            self._coro.close()
+        if self._state == "PENDING" and self._log_destroy_pending:
+            context: dict[str, Any] = {
+                "message": "Task was destroyed but it is pending!",
+                "task": self,
+            }
+            if self._source_traceback:
+                context["source_traceback"] = self._source_traceback
+            self._loop.call_exception_handler(context)
         super().__del__()
+
+
+if not _pyversion.TASK_HAS_GET_CONTEXT:
+    del Task.get_context
 
 
 def _only_cancellations(exc: BaseException) -> bool:
@@ -215,15 +353,25 @@ def _only_cancellations(exc: BaseException) -> bool:
     return exc.split(CancelledError)[1] is None
 
 
-def _format_coroutine(coro: Any) -> str:
-    name = getattr(coro, "__qualname__", None) or getattr(coro, "__name__", None) or "?"
-    code = getattr(coro, "cr_code", None) or getattr(coro, "gi_code", None)
-    if code is None:
-        return f"{name}()"
-    frame = getattr(coro, "cr_frame", None) or getattr(coro, "gi_frame", None)
-    if frame is not None:
-        return f"{name}() running at {code.co_filename}:{frame.f_lineno}"
-    return f"{name}() done, defined at {code.co_filename}:{code.co_firstlineno}"
+# -- eager tasks (3.12+) -----------------------------------------------------------
+
+
+def create_eager_task_factory(custom_task_constructor: Any) -> Any:
+    """A task factory (for ``loop.set_task_factory``) that creates tasks with
+    ``custom_task_constructor(coro, loop=, name=, context=, eager_start=True)``.
+    """
+
+    def factory(
+        loop: TetherLoop, coro: Any, *, name: object = None, context: Any = None
+    ) -> Any:
+        return custom_task_constructor(
+            coro, loop=loop, name=name, context=context, eager_start=True
+        )
+
+    return factory
+
+
+eager_task_factory = create_eager_task_factory(Task)
 
 
 # -- module functions ------------------------------------------------------------
@@ -232,11 +380,9 @@ def _format_coroutine(coro: Any) -> str:
 def current_task(loop: TetherLoop | None = None) -> Task | None:
     """The running facade Task (``None`` in a callback or a native tether child task)."""
     if loop is None:
-        from ._loop import get_running_loop
-
-        get_running_loop()
+        loop = _running_loop()
     if not tether.lowlevel.in_tether_task():
-        return None
+        return _entered.get(loop) if _entered else None
     companion = tether.lowlevel.current_task().companion
     return companion if isinstance(companion, Task) else None
 
@@ -247,22 +393,93 @@ def all_tasks(loop: TetherLoop | None = None) -> set[Task]:
         from ._loop import get_running_loop
 
         loop = get_running_loop()
-    return {t for t in list(_all_tasks) if t._loop is loop and not t.done()}
+    return {t for t in list(_all_tasks) if _loop_of(t) is loop and not t.done()}
+
+
+def _loop_of(task: Any) -> Any:
+    loop = getattr(task, "_loop", None)
+    return loop if loop is not None else task.get_loop()
+
+
+# -- the hooks asyncio offers third-party task implementations ---------------------
+#
+# A library that drives its own Task-like objects registers them, so that
+# all_tasks() sees them, and marks the one it is stepping (from a callback,
+# never inside a facade task) so that current_task() returns it.
+
+_entered: dict[Any, Any] = {}
+
+
+def _register_task(task: Any) -> None:
+    """Make ``task`` (any Future-like object with ``get_loop()``) known to
+    ``all_tasks()``."""
+    _all_tasks.add(task)
+
+
+def _unregister_task(task: Any) -> None:
+    """Forget a task registered with :func:`_register_task`."""
+    _all_tasks.discard(task)
+
+
+def _enter_task(loop: Any, task: Any) -> None:
+    """Mark ``task`` as the loop's current task while its owner steps it."""
+    current = current_task(loop)
+    if current is not None:
+        raise RuntimeError(
+            f"Cannot enter into task {task!r} while another task {current!r} is being executed."
+        )
+    _entered[loop] = task
+
+
+def _leave_task(loop: Any, task: Any) -> None:
+    """Undo :func:`_enter_task`."""
+    current = _entered.get(loop)
+    if current is not task:
+        raise RuntimeError(
+            f"Leaving task {task!r} does not match the current task {current!r}."
+        )
+    del _entered[loop]
 
 
 def create_task(
     coro: Any, *, name: object = None, context: contextvars.Context | None = None
 ) -> Task:
     """Schedule ``coro`` as a Task of the running loop."""
-    from ._loop import get_running_loop
+    task: Task = create_named_task(_running_loop(), coro, name, context)
+    try:
+        return task
+    finally:
+        del task  # (see create_named_task)
 
-    loop = get_running_loop()
-    task: Task
-    if context is None:
+
+def create_named_task(
+    loop: TetherLoop, coro: Any, name: object, context: contextvars.Context | None
+) -> Any:
+    """``loop.create_task()`` as asyncio.create_task() and
+    TaskGroup.create_task() call it: on 3.11/3.12 they create the task
+    without its name (it draws a Task-N number) and set the name after."""
+    task: Any
+    if _pyversion.NAMED_TASKS_USE_COUNTER:
+        if context is None:
+            task = loop.create_task(coro)
+        else:
+            task = loop.create_task(coro, context=context)
+        if name is not None:
+            task.set_name(name)
+    elif context is None:
         task = loop.create_task(coro, name=name)
     else:
         task = loop.create_task(coro, name=name, context=context)
-    return task
+    stack = getattr(task, "_source_traceback", None)
+    if stack and stack[-1].name == "create_named_task":
+        del stack[-1]  # (debug mode: created by our caller, as in asyncio)
+    del stack
+    try:
+        return task
+    finally:
+        # An eager task that failed keeps this frame through its traceback
+        # (its coroutine's frame links back here): keep no task in it.
+        del task
 
 
 async def _wrap_awaitable(awaitable: Awaitable[Any]) -> Any:
@@ -307,12 +524,11 @@ async def sleep(delay: float, result: Any = None) -> Any:
     if delay <= 0:
         await schedule_point()
         return result
-    from ._loop import get_running_loop
-
-    loop = get_running_loop()
+    loop = _running_loop()
     future = loop.create_future()
     handle = loop.call_later(delay, _set_result_unless_cancelled, future, result)
     try:
         return await future
     finally:
         handle.cancel()
+

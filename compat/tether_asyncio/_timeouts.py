@@ -12,6 +12,8 @@ from __future__ import annotations
 import enum
 from typing import TYPE_CHECKING, Any, Self
 
+import tether.lowlevel
+
 from . import _pyversion
 from ._exceptions import CancelledError
 from ._loop import get_running_loop
@@ -74,6 +76,13 @@ class Timeout:
             raise RuntimeError("Timeout has already been entered")
         task = current_task()
         if task is None:
+            if tether.lowlevel.in_tether_task():
+                # A native tether task (mixing): no asyncio task to cancel.
+                raise RuntimeError(
+                    "Timeout should be used inside a task (this is a native tether task: "
+                    "use tether.move_on_after() or tether.fail_after() here, or run the "
+                    "code in an asyncio task)"
+                )
             raise RuntimeError("Timeout should be used inside a task")
         self._state = _State.ENTERED
         self._task = task

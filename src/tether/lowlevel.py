@@ -46,6 +46,7 @@ from ._core import (
 from ._core import (
     UnboundedQueueStatistics as UnboundedQueueStatistics,
 )
+from ._core import abandon_owned as abandon_owned
 from ._core import (
     add_instrument as add_instrument,
 )
@@ -151,6 +152,7 @@ from ._core import (
 from ._core import (
     start_thread_soon as start_thread_soon,
 )
+from ._core import step_owned_now as step_owned_now
 from ._core import (
     temporarily_detach_coroutine_object as temporarily_detach_coroutine_object,
 )

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-PROGRAMS = sorted((Path(__file__).parent / "programs").glob("[0-9][0-9]_*.py"))
+PROGRAMS = sorted((Path(__file__).parent / "programs").glob("[0-9]*_*.py"))
 ROOT = Path(__file__).resolve().parents[2]
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+
 import tether
 import tether_asyncio
 from tether.testing import MockClock
@@ -184,3 +186,132 @@ def test_task_cancel_waits_for_a_tether_shield() -> None:
             "after shield",
             "cancelled ('stop',)",
         ]
+
+
+# -- tether.run() of asyncio-style code: the run's attached loop ----------------
+
+
+def test_tether_run_gives_asyncio_style_code_a_running_loop() -> None:
+    async def main() -> list[object]:
+        loop = tether_asyncio.get_running_loop()
+        seen: list[object] = [
+            loop.is_running(),
+            loop.is_closed(),
+            loop.time() == tether.current_time(),
+            tether_asyncio.get_running_loop() is loop,
+            tether_asyncio.current_task(),  # a native task is not an asyncio task
+        ]
+        for refused in (loop.run_forever, loop.close):
+            try:
+                refused()
+            except RuntimeError as exc:
+                seen.append(str(exc))
+        coro = tether_asyncio.sleep(0)
+        try:
+            tether_asyncio.run(coro)
+        except RuntimeError as exc:
+            seen.append(str(exc))
+        coro.close()
+        return seen
+
+    assert tether.run(main, clock=MockClock()) == [
+        True,
+        False,
+        True,
+        True,
+        None,
+        "This event loop is already running",
+        "Cannot close a running event loop",
+        "asyncio.run() cannot be called from a running event loop",
+    ]
+    # Outside the run there is no running loop again.
+    with pytest.raises(RuntimeError, match=r"^no running event loop$"):
+        tether_asyncio.get_running_loop()
+
+
+def test_tasks_created_from_tether_code_run_and_leftovers_are_cancelled() -> None:
+    events: list[str] = []
+
+    async def worker(n: int) -> int:
+        await tether_asyncio.sleep(n)
+        events.append(f"worker {n} at {tether.current_time()}")
+        return n * 10
+
+    async def forever() -> None:
+        try:
+            await tether_asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            events.append("leftover cancelled")
+            raise
+
+    async def main() -> tuple[list[int], tether_asyncio.Task]:
+        results = await tether_asyncio.gather(worker(2), worker(1))
+        queue = tether_asyncio.Queue()
+        async with tether.open_nursery() as nursery:
+            nursery.start_soon(queue.put, 7)
+            results.append(await queue.get())
+        leftover = tether_asyncio.create_task(forever())
+        await tether_asyncio.sleep(0)
+        return results, leftover
+
+    results, leftover = tether.run(main, clock=MockClock(autojump_threshold=0))
+    assert results == [20, 10, 7]
+    assert events == ["worker 1 at 1.0", "worker 2 at 2.0", "leftover cancelled"]
+    assert leftover.cancelled()
+
+
+def test_errors_of_tasks_created_from_tether_code_stay_in_the_task() -> None:
+    async def fails() -> None:
+        raise ValueError("kept in the task")
+
+    async def main() -> str:
+        task = tether_asyncio.create_task(fails())
+        await tether_asyncio.wait([task])
+        exc = task.exception()
+        return f"{type(exc).__name__}: {exc}"
+
+    assert tether.run(main) == "ValueError: kept in the task"
+
+
+def test_tether_scopes_and_asyncio_timeouts_in_tether_run() -> None:
+    async def main() -> list[str]:
+        seen: list[str] = []
+        with tether.move_on_after(1) as scope:
+            await tether_asyncio.sleep(10)
+        seen.append(f"scope caught: {scope.cancelled_caught} at {tether.current_time()}")
+
+        async def with_timeout() -> None:
+            async with tether_asyncio.timeout(2):
+                await tether_asyncio.sleep(10)
+
+        try:
+            await tether_asyncio.create_task(with_timeout())
+        except TimeoutError:
+            seen.append(f"asyncio timeout in a task at {tether.current_time()}")
+        try:
+            async with tether_asyncio.timeout(1):
+                pass  # pragma: no cover
+        except RuntimeError as exc:
+            seen.append(str(exc).split(" (")[0])
+        return seen
+
+    assert tether.run(main, clock=MockClock(autojump_threshold=0)) == [
+        "scope caught: True at 1.0",
+        "asyncio timeout in a task at 3.0",
+        "Timeout should be used inside a task",
+    ]
+
+
+def test_each_run_has_its_own_loop_and_its_executor_is_shut_down() -> None:
+    loops: list[tether_asyncio.TetherLoop] = []
+
+    async def main() -> str:
+        loops.append(tether_asyncio.get_running_loop())
+        result: str = await tether_asyncio.to_thread(lambda: "from a thread")
+        return result
+
+    assert tether.run(main) == "from a thread"
+    assert tether.run(main) == "from a thread"
+    assert loops[0] is not loops[1]
+    assert all(loop.is_closed() and not loop.is_running() for loop in loops)
+    assert all(loop._default_executor is None for loop in loops)

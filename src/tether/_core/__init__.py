@@ -26,7 +26,7 @@ from ._exceptions import (
     WouldBlock,
 )
 from ._guest import SteppedRun, open_stepped_run, start_guest_run
-from ._hooks import set_cancelled_class, spawn_owned
+from ._hooks import abandon_owned, set_cancelled_class, spawn_owned, step_owned_now
 from ._interrupts import deliver_interrupt, discard_interrupts, pending_interrupts
 from ._io import notify_closing, wait_readable, wait_writable, watch_readable, watch_writable
 from ._io_epoll import ReadinessWatch
@@ -102,6 +102,7 @@ __all__ = [
     "UnboundedQueue",
     "UnboundedQueueStatistics",
     "WouldBlock",
+    "abandon_owned",
     "add_instrument",
     "add_parking_lot_breaker",
     "cancel_shielded_checkpoint",
@@ -144,6 +145,7 @@ __all__ = [
     "spawn_system_task",
     "start_guest_run",
     "start_thread_soon",
+    "step_owned_now",
     "temporarily_detach_coroutine_object",
     "wait_all_tasks_blocked",
     "wait_readable",

@@ -14,6 +14,7 @@ import contextlib
 import functools
 import signal
 import sys
+import types
 from math import inf
 from typing import TYPE_CHECKING, Any
 
@@ -27,7 +28,6 @@ from ._run import setup_runner, unrolled_run
 from ._thread_cache import start_thread_soon
 
 if TYPE_CHECKING:
-    import types
     from collections.abc import Awaitable, Callable, Generator, Iterator, Sequence
 
     from ._abc import Clock, Instrument
@@ -344,8 +344,16 @@ class SteppedRun:
             try:
                 task.coro.close()
             except BaseException as exc:  # a finally block that awaited or raised
-                args = (type(exc), exc, exc.__traceback__, "closing abandoned task", task.coro)
-                sys.unraisablehook(sys.UnraisableHookArgs(args))  # type: ignore[misc, call-arg]
+                # (sys.UnraisableHookArgs is not constructible from Python;
+                # the hook only reads these attributes.)
+                report = types.SimpleNamespace(
+                    exc_type=type(exc),
+                    exc_value=exc,
+                    exc_traceback=exc.__traceback__,
+                    err_msg="Exception ignored while closing an abandoned task",
+                    object=task.coro,
+                )
+                sys.unraisablehook(report)
         self._gen.close()
 
 

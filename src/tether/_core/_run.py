@@ -516,6 +516,7 @@ class Runner:
         except BaseException as task_exc:
             tb = task_exc.__traceback__
             result = Error(task_exc.with_traceback(tb.tb_next if tb is not None else None))
+            del tb  # (this frame's traceback entry would keep the frame in a cycle)
         else:
             result = self.handle_msg(task, msg)
         finally:

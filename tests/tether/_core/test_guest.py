@@ -8,6 +8,7 @@ import math
 import queue
 import signal
 import socket
+import sys
 import threading
 import time
 import warnings
@@ -506,6 +507,36 @@ def test_stepped_run_close_abandons_the_run() -> None:
     del run
     for _ in range(3):
         gc.collect()
+
+
+def test_stepped_run_close_reports_a_task_whose_cleanup_fails(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    reports: list[Any] = []
+    monkeypatch.setattr(sys, "unraisablehook", reports.append)
+
+    async def stubborn() -> None:
+        try:
+            await tether.sleep_forever()
+        finally:
+            raise ValueError("cleanup failed")
+
+    async def main() -> None:
+        async with tether.open_nursery() as nursery:
+            nursery.start_soon(stubborn)
+            await tether.sleep_forever()
+
+    run = lowlevel.open_stepped_run(main)
+    for _ in range(5):
+        run.step(max_block=0)
+    run.close()  # the other tasks are still closed; the failure is reported
+    assert run.done
+    assert len(reports) == 1
+    report = reports[0]
+    assert isinstance(report.exc_value, ValueError)
+    assert report.exc_type is ValueError
+    assert "abandoned task" in report.err_msg
+    assert report.object is not None
 
 
 def test_stepped_run_close_before_first_step() -> None:
