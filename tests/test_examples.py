@@ -114,3 +114,16 @@ def test_asyncio_style_example_prints_the_same_on_tether_asyncio(name: str) -> N
     assert facade.stderr == ""
     assert facade.stdout == stock.stdout
     assert stock.stdout.count("\n") >= 10
+
+
+def test_mixed_styles_example_output(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    # The mixed-style example, in virtual time: every rule it shows holds.
+    module = _load("mixed_styles.py", on_trio=False, tmp_path=tmp_path)
+    _run_virtual(module, on_trio=False)
+    assert capsys.readouterr().out.splitlines() == [
+        "quotes: {'ACME': 101.5, 'HOOLI': 777.0, 'INITECH': 42.0}",
+        "deadline hit: True | library saw: ['quote(ACME) cancelled']",
+        "job cancelled by the watchdog | unwound: ['a', 'b']",
+        "nursery got: [\"KeyError('NOPE')\"]",
+        "service stopped; asyncio tasks left: 0",
+    ]

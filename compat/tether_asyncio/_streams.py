@@ -95,6 +95,7 @@ import tether.socket
 
 from . import _pyversion
 from ._exceptions import CancelledError, IncompleteReadError, LimitOverrunError
+from ._loop_io import _ipaddr_info
 from ._tasks import iscoroutine, sleep
 
 try:
@@ -1489,50 +1490,6 @@ class _SocketTransport(_PumpTransport):
 
 
 # -- connecting --------------------------------------------------------------------------
-
-
-def _ipaddr_info(
-    host: Any, port: Any, family: int, type: int, proto: int, flowinfo: int = 0, scopeid: int = 0
-) -> tuple[Any, ...] | None:
-    """A ready ``getaddrinfo`` entry when ``host`` is already a numeric address
-    (asyncio skips the resolver then), else None."""
-    if not hasattr(socket, "inet_pton"):  # pragma: no cover
-        return None
-    if proto not in {0, socket.IPPROTO_TCP, socket.IPPROTO_UDP} or host is None:
-        return None
-    if type == socket.SOCK_STREAM:
-        proto = socket.IPPROTO_TCP
-    elif type == socket.SOCK_DGRAM:
-        proto = socket.IPPROTO_UDP
-    else:
-        return None
-    if port is None or port in (b"", ""):
-        port = 0
-    else:
-        try:
-            port = int(port)
-        except (TypeError, ValueError):
-            return None
-    families: list[int]
-    if family == socket.AF_UNSPEC:
-        families = [int(socket.AF_INET)]
-        if _HAS_IPV6:
-            families.append(int(socket.AF_INET6))
-    else:
-        families = [family]
-    if isinstance(host, bytes):
-        host = host.decode("idna")
-    if "%" in host:
-        return None  # a scope id: let getaddrinfo parse it
-    for af in families:
-        try:
-            socket.inet_pton(af, host)
-        except OSError:
-            continue
-        if _HAS_IPV6 and af == socket.AF_INET6:
-            return af, type, proto, "", (host, port, flowinfo, scopeid)
-        return af, type, proto, "", (host, port)
-    return None
 
 
 async def _ensure_resolved(

@@ -14,9 +14,9 @@ to zero on 3.13 withdraws it, so the task then runs normally).
 
 :func:`current_task` returns the companion of the running tether task, so
 inside a *native* tether child task (one started from a nursery inside a
-facade task) it returns ``None``: that child is not an asyncio task, and
-asyncio-style helpers that need one (``asyncio.timeout``) refuse to run
-there rather than cancel the wrong task.
+facade task) it returns ``None``: that child is not an asyncio task
+(``asyncio.timeout`` there uses a tether cancel scope instead of
+cancelling a task; see ``_timeouts``).
 
 **Eager tasks** (3.12+: ``Task(..., eager_start=True)``,
 ``eager_task_factory``): when the loop is running, the tether task is

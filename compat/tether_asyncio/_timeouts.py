@@ -10,8 +10,10 @@ deadline is fixed when ``timeout(delay)`` is *called*, as in asyncio.
 from __future__ import annotations
 
 import enum
+from math import inf
 from typing import TYPE_CHECKING, Any, Self
 
+import tether
 import tether.lowlevel
 
 from . import _pyversion
@@ -32,7 +34,13 @@ class _State(enum.Enum):
 
 
 class Timeout:
-    """An async context manager that cancels its task at a loop time."""
+    """An async context manager that cancels its task at a loop time.
+
+    In a native tether task (mixing: there is no asyncio task to cancel) it
+    works as a tether cancel scope with that deadline, raising TimeoutError
+    when the deadline cancelled the block, with the same ``when``,
+    ``reschedule`` and ``expired``.
+    """
 
     def __init__(self, when: float | None) -> None:
         self._state = _State.CREATED
@@ -40,6 +48,7 @@ class Timeout:
         self._task: Task | None = None
         self._when = when
         self._cancelling = 0
+        self._scope: tether.CancelScope | None = None  # native tether tasks
 
     def when(self) -> float | None:
         return self._when
@@ -50,6 +59,9 @@ class Timeout:
                 raise RuntimeError("Timeout has not been entered")
             raise RuntimeError(f"Cannot change state of {self._state.value} Timeout")
         self._when = when
+        if self._scope is not None:
+            self._scope.deadline = inf if when is None else when
+            return
         if self._timeout_handler is not None:
             self._timeout_handler.cancel()
         if when is None:
@@ -62,6 +74,8 @@ class Timeout:
                 self._timeout_handler = loop.call_at(when, self._on_timeout)
 
     def expired(self) -> bool:
+        if self._scope is not None and self._state is _State.ENTERED:
+            return self._scope.cancel_called
         return self._state in (_State.EXPIRING, _State.EXPIRED)
 
     def __repr__(self) -> str:
@@ -77,12 +91,11 @@ class Timeout:
         task = current_task()
         if task is None:
             if tether.lowlevel.in_tether_task():
-                # A native tether task (mixing): no asyncio task to cancel.
-                raise RuntimeError(
-                    "Timeout should be used inside a task (this is a native tether task: "
-                    "use tether.move_on_after() or tether.fail_after() here, or run the "
-                    "code in an asyncio task)"
-                )
+                # A native tether task (mixing): a cancel scope does the job.
+                self._scope = tether.CancelScope(deadline=inf if self._when is None else self._when)
+                self._scope.__enter__()
+                self._state = _State.ENTERED
+                return self
             raise RuntimeError("Timeout should be used inside a task")
         self._state = _State.ENTERED
         self._task = task
@@ -97,6 +110,13 @@ class Timeout:
         exc_tb: TracebackType | None,
     ) -> bool | None:
         assert self._state in (_State.ENTERED, _State.EXPIRING)
+        scope = self._scope
+        if scope is not None:
+            swallowed = scope.__exit__(exc_type, exc_val, exc_tb)
+            self._state = _State.EXPIRED if scope.cancel_called else _State.EXITED
+            if scope.cancelled_caught:
+                raise TimeoutError from exc_val
+            return swallowed
         if self._timeout_handler is not None:
             self._timeout_handler.cancel()
             self._timeout_handler = None

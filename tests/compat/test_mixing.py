@@ -288,17 +288,31 @@ def test_tether_scopes_and_asyncio_timeouts_in_tether_run() -> None:
             await tether_asyncio.create_task(with_timeout())
         except TimeoutError:
             seen.append(f"asyncio timeout in a task at {tether.current_time()}")
+        # In the native task itself, asyncio.timeout works as a cancel scope.
         try:
-            async with tether_asyncio.timeout(1):
-                pass  # pragma: no cover
-        except RuntimeError as exc:
-            seen.append(str(exc).split(" (")[0])
+            async with tether_asyncio.timeout(1) as cm:
+                cm.reschedule(tether_asyncio.get_running_loop().time() + 2)
+                await tether_asyncio.sleep(10)
+        except TimeoutError as exc:
+            cancelled = isinstance(exc.__cause__, tether.Cancelled)
+            seen.append(f"native timeout at {tether.current_time()}, {cancelled}, {cm.expired()}")
+        async with tether_asyncio.timeout(5) as cm:
+            await tether_asyncio.sleep(1)
+        seen.append(f"not expired: {cm.expired()}")
+        seen.append(f"wait_for: {await tether_asyncio.wait_for(tether_asyncio.sleep(1, 'ok'), 5)}")
+        try:
+            await tether_asyncio.wait_for(tether_asyncio.sleep(10), 1)
+        except TimeoutError:
+            seen.append(f"wait_for timed out at {tether.current_time()}")
         return seen
 
     assert tether.run(main, clock=MockClock(autojump_threshold=0)) == [
         "scope caught: True at 1.0",
         "asyncio timeout in a task at 3.0",
-        "Timeout should be used inside a task",
+        "native timeout at 5.0, True, True",
+        "not expired: False",
+        "wait_for: ok",
+        "wait_for timed out at 8.0",
     ]
 
 
@@ -315,3 +329,32 @@ def test_each_run_has_its_own_loop_and_its_executor_is_shut_down() -> None:
     assert loops[0] is not loops[1]
     assert all(loop.is_closed() and not loop.is_running() for loop in loops)
     assert all(loop._default_executor is None for loop in loops)
+
+
+def test_tether_scope_around_an_asyncio_taskgroup() -> None:
+    events: list[str] = []
+
+    async def child(n: int) -> None:
+        try:
+            await tether_asyncio.sleep(100)
+        finally:
+            await tether_asyncio.sleep(0)  # clean-up that awaits
+            events.append(f"child {n} done")
+
+    async def in_a_task() -> tuple[bool, int]:
+        with tether.move_on_after(1) as scope:
+            async with tether_asyncio.TaskGroup() as group:
+                group.create_task(child(1))
+                group.create_task(child(2))
+        return scope.cancelled_caught, len(tether_asyncio.all_tasks())
+
+    async def main() -> tuple[bool, int]:
+        # A TaskGroup needs an asyncio task, as in asyncio.
+        with pytest.raises(RuntimeError, match="cannot determine the parent task"):
+            async with tether_asyncio.TaskGroup():
+                pass  # pragma: no cover
+        result: tuple[bool, int] = await tether_asyncio.create_task(in_a_task())
+        return result
+
+    assert tether.run(main, clock=MockClock(autojump_threshold=0)) == (True, 1)
+    assert sorted(events) == ["child 1 done", "child 2 done"]

@@ -27,6 +27,7 @@ async def main():
     async with server as entered:
         print("entered is server", entered is server, server.is_serving())
         print("loop", server.get_loop() is asyncio.get_running_loop())
+        print("is a Server:", isinstance(server, asyncio.Server), type(server).__name__)
         port = server.sockets[0].getsockname()[1]
         print(await asyncio.gather(*(client(port, bytes([65 + i])) for i in range(5))))
     print("after with: serving", server.is_serving(), server.sockets)
