@@ -18,6 +18,7 @@ from ._exceptions import CancelledError
 from ._futures import Future
 from ._loop import TetherLoop, get_event_loop, get_running_loop
 from ._tasks import ensure_future
+from ._timeouts import timeout as timeout_cm
 
 
 class _GatheringFuture(Future):
@@ -161,8 +162,6 @@ async def wait_for(fut: Any, timeout: float | None) -> Any:
 
 
 async def _wait_for_312(fut: Any, timeout: float | None) -> Any:
-    from ._timeouts import timeout as timeout_cm
-
     if timeout is not None and timeout <= 0:
         fut = ensure_future(fut)
         if fut.done():

@@ -7,8 +7,11 @@ created on first use as stock asyncio does; the concurrent future is
 wrapped in a facade :class:`~tether_asyncio._futures.Future`.
 
 How results cross threads: a worker thread finishing a concurrent future
-calls ``loop.call_soon_threadsafe``, which goes through the tether run's
-token (waking the loop from its I/O wait). Cancelling the facade future
+calls ``loop.call_soon_threadsafe``, which queues the callback with the
+loop's deferred work and wakes the loop from its I/O wait through the
+tether run's token; the callback runs in the iteration that wake-up ends,
+as in asyncio (so ``to_thread`` costs asyncio's two loop iterations).
+Cancelling the facade future
 cancels the concurrent one (which only succeeds if it has not started);
 cancelling the concurrent future returned by ``run_coroutine_threadsafe``
 cancels the task through the same token. ``shutdown_default_executor``
@@ -97,17 +100,19 @@ class ExecutorMixin:
         tether.lowlevel.start_thread_soon(
             functools.partial(self._do_shutdown, future),
             lambda _result: joined.set(),
-            name="asyncio-shutdown-default-executor",
+            name="tether_asyncio shutdown",
         )
         if _pyversion.SHUTDOWN_EXECUTOR_TIMEOUT_BOUNDS_WAIT:
             # The timeout bounds the wait. It is measured in real time (it is
             # about OS threads), which is the loop's time unless the loop
             # runs on a mock clock, whose autojump must not cut it short.
+            # (The helper threads' names do not start with "asyncio", which
+            # programs use to find the executor's own workers.)
             if timeout is not None:
                 tether.lowlevel.start_thread_soon(
                     functools.partial(self._expire_shutdown, future, joined, timeout),
                     _ignore,
-                    name="asyncio-shutdown-timeout",
+                    name="tether_asyncio shutdown timeout",
                 )
             if await future is _TIMED_OUT:
                 warnings.warn(

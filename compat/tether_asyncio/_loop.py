@@ -19,6 +19,10 @@ join the run queue ahead of that iteration's I/O events and due timers.
 That is exactly where asyncio's ready queue would already hold them, so
 deferred work keeps asyncio's order. (Until the run's first step has
 started the main task, an instrument's ``after_io_wait`` hook does it.)
+``call_soon_threadsafe`` from another thread (or a signal handler) while
+the loop runs is deferred work too: queued, then the run's token wakes the
+I/O wait and that same hook schedules the callback, so it runs in the
+iteration the wake-up ends, where asyncio's would.
 Inside a step every operation calls tether directly.
 
 The clock: ``time()`` reads the run's clock object, which the loop keeps
@@ -92,8 +96,8 @@ class _MonotonicClock(tether.abc.Clock):
     def start_clock(self) -> None:
         pass
 
-    def current_time(self) -> float:
-        return time.monotonic()
+    # time.monotonic itself (no Python frame: the run reads it every iteration).
+    current_time = staticmethod(time.monotonic)
 
     def deadline_to_sleep_time(self, deadline: float) -> float:
         return deadline - time.monotonic()
@@ -175,7 +179,9 @@ def _nothing() -> None:
 
 
 def _run_handle(handle: asyncio.Handle) -> None:
-    if handle.cancelled():
+    # (The loop makes its handles itself: plain asyncio.Handle, whose
+    # cancelled() reads _cancelled.)
+    if handle._cancelled:
         return
     loop: TetherLoop = handle._loop  # type: ignore[attr-defined]
     if loop._debug:
@@ -236,6 +242,8 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
         self._drains_deferred_after_io_wait = True
 
     def _init_state(self) -> None:
+        # loop.time() (for the default clock, time.monotonic itself).
+        self._now: Callable[[], float] = self._clock.current_time
         self._ready = False
         self._stepping = False
         # A deque: call_soon_threadsafe() may append from other threads.
@@ -343,7 +351,8 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
 
     def _wake(self, waiter: _Waiter) -> None:
         # Where asyncio calls call_soon(task.__wakeup): the same checks.
-        self._check_closed()
+        if self._closed:  # (_check_closed(), inlined)
+            raise RuntimeError("Event loop is closed")
         if self._debug:
             self._check_thread()
         task = waiter.task
@@ -521,7 +530,7 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
     # -- time and callbacks -----------------------------------------------------
 
     def time(self) -> float:
-        return self._clock.current_time()
+        return self._now()
 
     def _check_callback(self, callback: object, method: str) -> None:
         if iscoroutine(callback) or asyncio.iscoroutinefunction(callback):
@@ -633,7 +642,7 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
             return
         timer = entry[1]
         timer._scheduled = False  # type: ignore[attr-defined]
-        if timer.cancelled():
+        if timer._cancelled:  # (cancelled(), read directly)
             return
         if self._debug:
             self._run_handle_debug(timer)
