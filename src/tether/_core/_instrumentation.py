@@ -25,11 +25,14 @@ HOOKS = (
 )
 
 
-class Instruments(dict[str, dict[Instrument, None]]):
-    """hook name -> the instruments that define it (insertion-ordered).
+class Instruments(dict[str, tuple[Instrument, ...]]):
+    """hook name -> the instruments that define it, in the order added.
 
     A hook that no instrument defines is absent, so the run loop tests
-    ``"hook" in instruments`` (one dict lookup) before doing any work.
+    ``"hook" in instruments`` (one dict lookup) before doing any work. The
+    values are tuples, replaced (never mutated) when instruments come or
+    go, so :meth:`call` iterates them without copying, even if a hook adds
+    or removes instruments while it runs.
     """
 
     __slots__ = ()
@@ -52,7 +55,9 @@ class Instruments(dict[str, dict[Instrument, None]]):
             base = getattr(Instrument, name)
             if getattr(type(instrument), name, None) is base:
                 continue  # not overridden
-            self.setdefault(name, {})[instrument] = None
+            current = self.get(name, ())
+            if instrument not in current:
+                self[name] = (*current, instrument)
 
     def remove_instrument(self, instrument: Instrument) -> None:
         found = False
@@ -60,14 +65,16 @@ class Instruments(dict[str, dict[Instrument, None]]):
             hooks = self[name]
             if instrument in hooks:
                 found = True
-                del hooks[instrument]
-                if not hooks:
+                remaining = tuple(i for i in hooks if i is not instrument)
+                if remaining:
+                    self[name] = remaining
+                else:
                     del self[name]
         if not found:
             raise KeyError(f"instrument {instrument!r} is not installed")
 
     def call(self, hookname: str, *args: object) -> None:
-        for instrument in list(self.get(hookname, ())):
+        for instrument in self.get(hookname, ()):
             try:
                 getattr(instrument, hookname)(*args)
             except BaseException:
