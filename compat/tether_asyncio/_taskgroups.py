@@ -8,11 +8,20 @@ errors in a TaskGroup', [...])``, ``KeyboardInterrupt``/``SystemExit``
 bare. The order of the exit steps follows the running version
 (``_pyversion.TASKGROUP_313``). A tether scope's cancellation
 (:class:`TetherCancelled`) counts as a cancellation, never as an error.
+
+In a *native* tether task (mixing: no asyncio parent task to cancel) the
+group works the same way over a tether cancel scope around its body: the
+first failing child cancels the other children and, through the scope, the
+body; the exit waits for the children outside the scope and raises the
+same group.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, Self
+
+import tether
+import tether.lowlevel
 
 from . import _pyversion
 from ._cancellation import TetherCancelled
@@ -53,6 +62,7 @@ class TaskGroup:
         self._errors: list[BaseException] | None = []
         self._base_error: BaseException | None = None
         self._on_completed_fut: Future | None = None
+        self._scope: tether.CancelScope | None = None  # in a native tether task
 
     def __repr__(self) -> str:
         info = [""]
@@ -73,7 +83,10 @@ class TaskGroup:
             self._loop = get_running_loop()
         self._parent_task = current_task(self._loop)
         if self._parent_task is None:
-            raise RuntimeError(f"TaskGroup {self!r} cannot determine the parent task")
+            if not tether.lowlevel.in_tether_task():
+                raise RuntimeError(f"TaskGroup {self!r} cannot determine the parent task")
+            self._scope = tether.CancelScope()
+            self._scope.__enter__()
         self._entered = True
         return self
 
@@ -82,7 +95,9 @@ class TaskGroup:
         et: type[BaseException] | None,
         exc: BaseException | None,
         tb: TracebackType | None,
-    ) -> None:
+    ) -> bool | None:
+        if self._scope is not None:
+            return await self._aexit_native(et, exc, tb)
         parent = self._parent_task
         loop = self._loop
         assert parent is not None
@@ -138,6 +153,54 @@ class TaskGroup:
                 raise me from None
             finally:
                 self._errors = None
+        return None
+
+    async def _aexit_native(
+        self,
+        et: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> bool | None:
+        scope = self._scope
+        loop = self._loop
+        assert scope is not None
+        assert loop is not None
+        self._exiting = True
+        if exc is not None and self._is_base_error(exc) and self._base_error is None:
+            self._base_error = exc
+        if et is not None and not self._aborting:
+            self._abort()
+        # Leave the scope first: it catches its own Cancelled (a failing child
+        # cancelled the body), and waiting inside a cancelled scope would
+        # wake at once, again and again.
+        swallowed = bool(scope.__exit__(et, exc, tb))
+        propagate: BaseException | None = None
+        if not swallowed and _is_cancellation(et):
+            propagate = exc  # an outer cancellation: re-raised below
+        while self._tasks:
+            if self._on_completed_fut is None:
+                self._on_completed_fut = loop.create_future()
+            try:
+                await self._on_completed_fut
+            except (CancelledError, tether.Cancelled) as ex:
+                if not self._aborting:
+                    self._abort()
+                propagate = ex
+            self._on_completed_fut = None
+        if self._base_error is not None:
+            raise self._base_error
+        if propagate is not None and not self._errors:
+            raise propagate
+        if et is not None and not swallowed and not _is_cancellation(et):
+            assert exc is not None
+            assert self._errors is not None
+            self._errors.append(exc)
+        if self._errors:
+            try:
+                raise BaseExceptionGroup("unhandled errors in a TaskGroup", self._errors) from None
+            finally:
+                self._errors = None
+        return swallowed
 
     def create_task(
         self, coro: Any, *, name: object = None, context: contextvars.Context | None = None
@@ -191,8 +254,14 @@ class TaskGroup:
         if self._is_base_error(exc) and self._base_error is None:
             self._base_error = exc
         parent = self._parent_task
-        assert parent is not None
         assert self._loop is not None
+        if parent is None:  # a native tether task: cancel the body's scope
+            if not self._aborting and not self._parent_cancel_requested:
+                self._abort()
+                self._parent_cancel_requested = True
+                assert self._scope is not None
+                self._scope.cancel()
+            return
         if parent.done():
             self._loop.call_exception_handler(
                 {

@@ -349,12 +349,72 @@ def test_tether_scope_around_an_asyncio_taskgroup() -> None:
         return scope.cancelled_caught, len(tether_asyncio.all_tasks())
 
     async def main() -> tuple[bool, int]:
-        # A TaskGroup needs an asyncio task, as in asyncio.
-        with pytest.raises(RuntimeError, match="cannot determine the parent task"):
-            async with tether_asyncio.TaskGroup():
-                pass  # pragma: no cover
         result: tuple[bool, int] = await tether_asyncio.create_task(in_a_task())
         return result
 
     assert tether.run(main, clock=MockClock(autojump_threshold=0)) == (True, 1)
     assert sorted(events) == ["child 1 done", "child 2 done"]
+
+
+def test_taskgroup_in_a_native_tether_task() -> None:
+    events: list[str] = []
+
+    async def ok(n: int) -> int:
+        await tether_asyncio.sleep(n)
+        return n
+
+    async def fails() -> None:
+        await tether_asyncio.sleep(1)
+        raise ValueError("child failed")
+
+    async def sleeper(name: str) -> None:
+        try:
+            await tether_asyncio.sleep(100)
+        except asyncio.CancelledError:
+            events.append(f"{name} cancelled at {tether.current_time()}")
+            raise
+
+    async def main() -> None:
+        # Plain use: the body and the children run, the exit waits for them.
+        async with tether_asyncio.TaskGroup() as group:
+            first = group.create_task(ok(1))
+            second = group.create_task(ok(2))
+        events.append(f"results {first.result()} {second.result()} at {tether.current_time()}")
+
+        # A failing child cancels its siblings and the body (a native wait).
+        with pytest.raises(ExceptionGroup) as info:
+            async with tether_asyncio.TaskGroup() as group:
+                group.create_task(sleeper("sibling"))
+                group.create_task(fails())
+                try:
+                    await tether.sleep(100)
+                except tether.Cancelled:
+                    events.append(f"body cancelled at {tether.current_time()}")
+                    raise
+        assert [repr(e) for e in info.value.exceptions] == ["ValueError('child failed')"]
+
+        # An error in the body cancels the children and joins the group.
+        with pytest.raises(ExceptionGroup) as info:
+            async with tether_asyncio.TaskGroup() as group:
+                group.create_task(sleeper("child of a failing body"))
+                await tether.sleep(1)
+                raise KeyError("body failed")
+        assert [repr(e) for e in info.value.exceptions] == ["KeyError('body failed')"]
+
+        # An outer tether scope cancels the body and the children; the scope
+        # catches its Cancelled.
+        with tether.move_on_after(1) as scope:
+            async with tether_asyncio.TaskGroup() as group:
+                group.create_task(sleeper("child under a scope"))
+                await tether.sleep(100)
+        events.append(f"scope caught {scope.cancelled_caught} at {tether.current_time()}")
+
+    tether.run(main, clock=MockClock(autojump_threshold=0))
+    assert events == [
+        "results 1 2 at 2.0",
+        "sibling cancelled at 3.0",
+        "body cancelled at 3.0",
+        "child of a failing body cancelled at 4.0",
+        "child under a scope cancelled at 5.0",
+        "scope caught True at 5.0",
+    ]
