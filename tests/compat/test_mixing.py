@@ -382,7 +382,7 @@ def test_taskgroup_in_a_native_tether_task() -> None:
         events.append(f"results {first.result()} {second.result()} at {tether.current_time()}")
 
         # A failing child cancels its siblings and the body (a native wait).
-        with pytest.raises(ExceptionGroup) as info:
+        async def failing_child() -> None:
             async with tether_asyncio.TaskGroup() as group:
                 group.create_task(sleeper("sibling"))
                 group.create_task(fails())
@@ -391,14 +391,20 @@ def test_taskgroup_in_a_native_tether_task() -> None:
                 except tether.Cancelled:
                     events.append(f"body cancelled at {tether.current_time()}")
                     raise
+
+        with pytest.raises(ExceptionGroup) as info:
+            await failing_child()
         assert [repr(e) for e in info.value.exceptions] == ["ValueError('child failed')"]
 
         # An error in the body cancels the children and joins the group.
-        with pytest.raises(ExceptionGroup) as info:
+        async def failing_body() -> None:
             async with tether_asyncio.TaskGroup() as group:
                 group.create_task(sleeper("child of a failing body"))
                 await tether.sleep(1)
                 raise KeyError("body failed")
+
+        with pytest.raises(ExceptionGroup) as info:
+            await failing_body()
         assert [repr(e) for e in info.value.exceptions] == ["KeyError('body failed')"]
 
         # An outer tether scope cancels the body and the children; the scope
