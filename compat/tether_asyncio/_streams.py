@@ -1042,14 +1042,7 @@ class _PumpTransport:
         except (SystemExit, KeyboardInterrupt):
             raise
         except BaseException as exc:
-            self._loop.call_exception_handler(
-                {
-                    "message": "protocol.pause_writing() failed",
-                    "exception": exc,
-                    "transport": self,
-                    "protocol": self._protocol,
-                }
-            )
+            self._report_error("protocol.pause_writing() failed", exc)
 
     def _maybe_resume_protocol(self) -> None:
         if self._protocol_paused and self.get_write_buffer_size() <= self._low_water:
@@ -1059,14 +1052,7 @@ class _PumpTransport:
             except (SystemExit, KeyboardInterrupt):
                 raise
             except BaseException as exc:
-                self._loop.call_exception_handler(
-                    {
-                        "message": "protocol.resume_writing() failed",
-                        "exception": exc,
-                        "transport": self,
-                        "protocol": self._protocol,
-                    }
-                )
+                self._report_error("protocol.resume_writing() failed", exc)
 
     # -- closing ---------------------------------------------------------------------
 
@@ -1074,19 +1060,25 @@ class _PumpTransport:
         """True once the transport is closing or closed."""
         return self._closing
 
-    def _fatal_error(self, exc: BaseException, message: str = "Fatal error on transport") -> None:
-        if isinstance(exc, OSError):
+    _FATAL_ERROR_MESSAGE = "Fatal error on transport"
+
+    def _report_error(self, message: str, exc: BaseException) -> None:
+        self._loop.call_exception_handler(
+            {"message": message, "exception": exc, "transport": self, "protocol": self._protocol}
+        )
+
+    def _is_quiet_error(self, exc: BaseException) -> bool:
+        """Errors only logged in debug mode (socket transports: any OSError)."""
+        return isinstance(exc, OSError)
+
+    def _fatal_error(self, exc: BaseException, message: str | None = None) -> None:
+        if message is None:
+            message = self._FATAL_ERROR_MESSAGE
+        if self._is_quiet_error(exc):
             if self._loop.get_debug():
                 logger.debug("%r: %s", self, message, exc_info=True)
         else:
-            self._loop.call_exception_handler(
-                {
-                    "message": message,
-                    "exception": exc,
-                    "transport": self,
-                    "protocol": self._protocol,
-                }
-            )
+            self._report_error(message, exc)
         self._force_close(exc)
 
     def _force_close(self, exc: BaseException | None) -> None:

@@ -90,22 +90,11 @@ class _ReadPipeTransport(_PumpTransport):
         self._loop.call_soon(self._protocol.eof_received)
         self._loop.call_soon(self._call_connection_lost, None)
 
-    def _fatal_error(
-        self, exc: BaseException, message: str = "Fatal error on pipe transport"
-    ) -> None:
-        if isinstance(exc, OSError) and exc.errno == errno.EIO:
-            if self._loop.get_debug():
-                logger.debug("%r: %s", self, message, exc_info=True)
-        else:
-            self._loop.call_exception_handler(
-                {
-                    "message": message,
-                    "exception": exc,
-                    "transport": self,
-                    "protocol": self._protocol,
-                }
-            )
-        self._force_close(exc)
+    _FATAL_ERROR_MESSAGE = "Fatal error on pipe transport"
+
+    def _is_quiet_error(self, exc: BaseException) -> bool:
+        """Only EIO (the other end of a pty going away) is quiet on pipes."""
+        return isinstance(exc, OSError) and exc.errno == errno.EIO
 
     def _force_close(self, exc: BaseException | None) -> None:
         self._closing = True
