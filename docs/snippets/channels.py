@@ -27,8 +27,8 @@ if __name__ == "__main__":
 
 # Output:
 # sending 0
-# sending 1
 # received 0
+# sending 1
 # sending 2
 # received 1
 # received 2

@@ -31,12 +31,11 @@ from ._core import (
     WouldBlock,
     cancel_shielded_checkpoint,
     checkpoint,
-    checkpoint_if_cancelled,
-    current_task,
     enable_ki_protection,
     reschedule,
     wait_task_rescheduled,
 )
+from ._core._traps import _FAST_PATH_MASK, cancel_point_task
 from ._util import NoPublicConstructor, final
 
 if TYPE_CHECKING:
@@ -49,6 +48,14 @@ if TYPE_CHECKING:
 T = TypeVar("T")
 SendType = TypeVar("SendType")
 ReceiveType = TypeVar("ReceiveType")
+
+
+class _Nothing:
+    __slots__ = ()
+
+
+# What _take() returns when receiving would block (None is a valid item).
+_NOTHING = _Nothing()
 
 
 @attrs.frozen
@@ -169,6 +176,12 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
             tether.ClosedResourceError: if this end is closed.
             tether.BrokenResourceError: if every receiving end is closed.
         """
+        if not self._offer(value):
+            raise WouldBlock
+
+    def _offer(self, value: SendType) -> bool:
+        # send_nowait() without the exception: False means "would block"
+        # (raising WouldBlock costs more than a whole fast-path send).
         if self._closed:
             raise ClosedResourceError
         state = self._state
@@ -178,12 +191,14 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
             task, _ = state.receive_tasks.popitem(last=False)
             task.custom_sleep_data._tasks.remove(task)
             reschedule(task, Value(value))
-        elif len(state.data) < state.max_buffer_size:
-            state.data.append(value)
-            if len(state.data) > state.peak_buffer_used:
-                state.peak_buffer_used = len(state.data)
-        else:
-            raise WouldBlock
+            return True
+        data = state.data
+        if len(data) < state.max_buffer_size:
+            data.append(value)
+            if len(data) > state.peak_buffer_used:
+                state.peak_buffer_used = len(data)
+            return True
+        return False
 
     @enable_ki_protection
     async def send(self, value: SendType) -> None:
@@ -195,16 +210,15 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
             tether.BrokenResourceError: if every receiving end is closed,
                 before or while waiting.
         """
-        await checkpoint_if_cancelled()
-        try:
-            self.send_nowait(value)
-        except WouldBlock:
-            pass
-        else:
-            await cancel_shielded_checkpoint()
+        task = cancel_point_task()
+        if self._offer(value):
+            points = task._schedule_points + 1
+            if points & _FAST_PATH_MASK:
+                task._schedule_points = points  # a schedule point that did not need to yield
+            else:
+                await cancel_shielded_checkpoint()
             return
 
-        task = current_task()
         self._tasks.add(task)
         self._state.send_tasks[task] = value
         task.custom_sleep_data = self
@@ -324,19 +338,27 @@ class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstr
             tether.EndOfChannel: if every send end is closed and the buffer is empty.
             tether.ClosedResourceError: if this end is closed.
         """
+        value = self._take()
+        if value is _NOTHING:
+            raise WouldBlock
+        return value  # type: ignore[return-value]
+
+    def _take(self) -> ReceiveType | _Nothing:
+        # receive_nowait() without the exception: _NOTHING means "would block".
         if self._closed:
             raise ClosedResourceError
         state = self._state
+        data = state.data
         if state.send_tasks:
             task, value = state.send_tasks.popitem(last=False)
             task.custom_sleep_data._tasks.remove(task)
             reschedule(task)
-            state.data.append(value)
-        if state.data:
-            return state.data.popleft()
+            data.append(value)
+        if data:
+            return data.popleft()
         if not state.open_send_channels:
             raise EndOfChannel
-        raise WouldBlock
+        return _NOTHING
 
     @enable_ki_protection
     async def receive(self) -> ReceiveType:
@@ -348,16 +370,16 @@ class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstr
             tether.ClosedResourceError: if this end is closed, before or
                 while waiting.
         """
-        await checkpoint_if_cancelled()
-        try:
-            value = self.receive_nowait()
-        except WouldBlock:
-            pass
-        else:
-            await cancel_shielded_checkpoint()
-            return value
+        task = cancel_point_task()
+        value = self._take()
+        if value is not _NOTHING:
+            points = task._schedule_points + 1
+            if points & _FAST_PATH_MASK:
+                task._schedule_points = points  # a schedule point that did not need to yield
+            else:
+                await cancel_shielded_checkpoint()
+            return value  # type: ignore[return-value]
 
-        task = current_task()
         self._tasks.add(task)
         self._state.receive_tasks[task] = None
         task.custom_sleep_data = self
@@ -370,17 +392,18 @@ class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstr
         # ``async for`` is how most consumers receive, so this is receive()
         # flattened into one generator frame: a received item costs one
         # frame resumption fewer than going through receive().
-        checkpoint_if_cancelled()  # raises if cancelled; nothing to await otherwise
+        task = cancel_point_task()
         try:
-            value = self.receive_nowait()
-        except WouldBlock:
-            pass
+            value = self._take()
         except EndOfChannel:
             raise StopAsyncIteration from None
-        else:
-            yield from cancel_shielded_checkpoint()
-            return value
-        task = current_task()
+        if value is not _NOTHING:
+            points = task._schedule_points + 1
+            if points & _FAST_PATH_MASK:
+                task._schedule_points = points  # a schedule point that did not need to yield
+            else:
+                yield from cancel_shielded_checkpoint()
+            return value  # type: ignore[return-value]
         self._tasks.add(task)
         self._state.receive_tasks[task] = None
         task.custom_sleep_data = self

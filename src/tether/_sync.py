@@ -2,9 +2,11 @@
 
 All are fair (FIFO) and bound to no particular run until used. Like Trio's,
 blocking methods are checkpoints even when they don't block: a cancel point
-before the operation (:func:`~tether.lowlevel.checkpoint_if_cancelled`) and a
-schedule point after it (:func:`~tether.lowlevel.cancel_shielded_checkpoint`),
-so an operation that succeeds was never cancelled half-way.
+before the operation and a schedule point after it, so an operation that
+succeeds was never cancelled half-way. When nothing had to be waited for, the
+schedule point is a fast-path one (see ``fast_path_schedule_point`` in
+``_core/_traps.py``): counted, but yielding to the scheduler only once every
+64 such points of the task.
 
 The fast paths (nothing to wait for) are written inline, without calling the
 ``*_nowait`` method or raising :exc:`~tether.WouldBlock`: locks are taken and
@@ -27,13 +29,12 @@ from ._core import (
     Task,
     WouldBlock,
     add_parking_lot_breaker,
-    cancel_shielded_checkpoint,
     checkpoint,
-    checkpoint_if_cancelled,
     current_task,
     enable_ki_protection,
     remove_parking_lot_breaker,
 )
+from ._core._traps import cancel_point_task, fast_path_schedule_point
 from ._util import final
 
 if TYPE_CHECKING:
@@ -304,7 +305,7 @@ class CapacityLimiter(_ReleaseOnExit):
             tether.Cancelled: if cancelled before getting a token
                 (``borrower`` then holds none).
         """
-        await checkpoint_if_cancelled()
+        task = cancel_point_task()
         borrowers = self._borrowers
         if borrower in borrowers:
             raise RuntimeError(
@@ -312,9 +313,8 @@ class CapacityLimiter(_ReleaseOnExit):
             )
         if len(borrowers) < self._total_tokens and not self._lot:
             borrowers.add(borrower)
-            await cancel_shielded_checkpoint()
+            await fast_path_schedule_point(task)
             return
-        task = current_task()
         self._pending_borrowers[task] = borrower
         try:
             await self._lot.park()
@@ -441,10 +441,10 @@ class Semaphore(_ReleaseOnExit):
         Raises:
             tether.Cancelled: if cancelled first (the value is then unchanged).
         """
-        await checkpoint_if_cancelled()
+        task = cancel_point_task()
         if self._value > 0:
             self._value -= 1
-            await cancel_shielded_checkpoint()
+            await fast_path_schedule_point(task)
         else:
             # release() hands its increment straight to the woken task.
             await self._lot.park()
@@ -533,12 +533,11 @@ class _LockImpl(_ReleaseOnExit):
             tether.BrokenResourceError: if the holder exited without releasing it.
             tether.Cancelled: if cancelled first (the lock is then not taken).
         """
-        await checkpoint_if_cancelled()
-        task = current_task()
+        task = cancel_point_task()
         if self._owner is None and not self._lot:
             self._owner = task
             add_parking_lot_breaker(task, self._lot)
-            await cancel_shielded_checkpoint()
+            await fast_path_schedule_point(task)
             return
         if self._owner is task:
             raise RuntimeError("attempt to re-acquire an already held Lock")

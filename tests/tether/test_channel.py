@@ -3,71 +3,25 @@
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
+from schedule_oracles import (
+    FAST_PATH_YIELD_INTERVAL,
+    assert_no_schedule_point,
+    assert_schedule_point,
+    fast_path_lets_others_run,
+    lets_others_run,
+    raises_if_cancelled,
+)
 
 import tether
-from tether.abc import Instrument, ReceiveChannel
-from tether.lowlevel import Task, add_instrument, checkpoint, current_task, remove_instrument
+from tether.abc import ReceiveChannel
+from tether.lowlevel import checkpoint
 from tether.testing import MockClock, wait_all_tasks_blocked
 
 if TYPE_CHECKING:
-    from collections.abc import AsyncGenerator, Awaitable, Callable, Iterator
-
-
-class _StepCounter(Instrument):
-    def __init__(self, task: Task) -> None:
-        self.task = task
-        self.steps = 0
-
-    def before_task_step(self, task: Task) -> None:
-        if task is self.task:
-            self.steps += 1
-
-
-@contextmanager
-def assert_schedule_point() -> Iterator[None]:
-    counter = _StepCounter(current_task())
-    add_instrument(counter)
-    try:
-        yield
-    finally:
-        remove_instrument(counter)
-    assert counter.steps >= 1, "no schedule point"
-
-
-@contextmanager
-def assert_no_schedule_point() -> Iterator[None]:
-    counter = _StepCounter(current_task())
-    add_instrument(counter)
-    try:
-        yield
-    finally:
-        remove_instrument(counter)
-    assert counter.steps == 0, "unexpected schedule point"
-
-
-async def lets_others_run(op: Callable[[], Awaitable[object]]) -> object:
-    progress: list[str] = []
-
-    async def other() -> None:
-        progress.append("ran")
-
-    async with tether.open_nursery() as nursery:
-        nursery.start_soon(other)
-        assert progress == []
-        result = await op()
-        assert progress == ["ran"]
-    return result
-
-
-async def raises_if_cancelled(op: Callable[[], Awaitable[object]]) -> None:
-    with tether.CancelScope() as scope:
-        scope.cancel()
-        with pytest.raises(tether.Cancelled):
-            await op()
+    from collections.abc import AsyncGenerator, Awaitable, Callable
 
 
 def run_autojump(fn: Callable[[], Awaitable[object]]) -> None:
@@ -227,16 +181,26 @@ async def test_cancelled_receive_leaves_channel_unchanged() -> None:
 
 
 async def test_fast_paths_are_checkpoints() -> None:
-    send, recv = tether.open_memory_channel[int](10)
-    with assert_schedule_point():
-        await send.send(1)
-    with assert_schedule_point():
-        assert await recv.receive() == 1
-    await lets_others_run(lambda: send.send(2))
-    assert await lets_others_run(recv.receive) == 2
+    # A send with room and a receive with an item waiting are cancel points
+    # and fast-path schedule points: counted every time, yielding to the
+    # scheduler once every FAST_PATH_YIELD_INTERVAL of them.
+    send, recv = tether.open_memory_channel[int](math.inf)
+    await fast_path_lets_others_run(lambda: send.send(1))
+    await fast_path_lets_others_run(recv.receive)
+
+    async def next_item() -> int:
+        return await recv.__anext__()
+
+    for _ in range(FAST_PATH_YIELD_INTERVAL):
+        send.send_nowait(2)
+    await fast_path_lets_others_run(next_item)
+    assert recv.statistics().current_buffer_used == 0
+
     await raises_if_cancelled(lambda: send.send(3))
     send.send_nowait(3)
     await raises_if_cancelled(recv.receive)
+    await raises_if_cancelled(next_item)
+    assert recv.statistics().current_buffer_used == 1
     with assert_no_schedule_point():
         send.send_nowait(4)
         assert recv.receive_nowait() == 3
@@ -248,6 +212,38 @@ async def test_fast_paths_are_checkpoints() -> None:
     await raises_if_cancelled(recv2.aclose)
     with pytest.raises(tether.ClosedResourceError):
         recv2.receive_nowait()
+
+
+async def test_operations_that_wait_are_real_schedule_points() -> None:
+    send, recv = tether.open_memory_channel[int](0)
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(send.send, 1)
+        with assert_schedule_point():  # nothing to receive yet: waits
+            assert await recv.receive() == 1
+        nursery.start_soon(recv.receive)
+        with assert_schedule_point():  # no receiver waiting yet: waits
+            await send.send(2)
+
+
+async def test_busy_fast_paths_let_others_run() -> None:
+    # A producer whose sends never wait still lets other tasks run, at
+    # least once every FAST_PATH_YIELD_INTERVAL sends.
+    send, recv = tether.open_memory_channel[int](math.inf)
+    ticks = 0
+
+    async def ticker() -> None:
+        nonlocal ticks
+        while True:
+            ticks += 1
+            await checkpoint()
+
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(ticker)
+        for _ in range(10 * FAST_PATH_YIELD_INTERVAL):
+            await send.send(0)
+        nursery.cancel_scope.cancel()
+    assert ticks >= 10
+    assert recv.statistics().current_buffer_used == 10 * FAST_PATH_YIELD_INTERVAL
 
 
 async def test_close_send_side() -> None:

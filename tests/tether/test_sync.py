@@ -3,81 +3,29 @@
 from __future__ import annotations
 
 import math
-from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
 import pytest
+from schedule_oracles import (
+    FAST_PATH_YIELD_INTERVAL,
+    assert_no_schedule_point,
+    fast_path_lets_others_run,
+    lets_others_run,
+    raises_if_cancelled,
+)
 
 import tether
-from tether.abc import Instrument
 from tether.lowlevel import (
-    Task,
-    add_instrument,
     checkpoint,
     current_task,
-    remove_instrument,
 )
 from tether.testing import MockClock, wait_all_tasks_blocked
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterator
+    from collections.abc import Awaitable, Callable
 
 
 # -- helpers ------------------------------------------------------------------------------
-
-
-class _StepCounter(Instrument):
-    def __init__(self, task: Task) -> None:
-        self.task = task
-        self.steps = 0
-
-    def before_task_step(self, task: Task) -> None:
-        if task is self.task:
-            self.steps += 1
-
-
-@contextmanager
-def assert_schedule_point() -> Iterator[None]:
-    """The block gives control back to the run loop at least once."""
-    counter = _StepCounter(current_task())
-    add_instrument(counter)
-    try:
-        yield
-    finally:
-        remove_instrument(counter)
-    assert counter.steps >= 1, "no schedule point"
-
-
-@contextmanager
-def assert_no_schedule_point() -> Iterator[None]:
-    counter = _StepCounter(current_task())
-    add_instrument(counter)
-    try:
-        yield
-    finally:
-        remove_instrument(counter)
-    assert counter.steps == 0, "unexpected schedule point"
-
-
-async def lets_others_run(op: Callable[[], Awaitable[object]]) -> None:
-    """``op()`` lets a freshly started task run before it returns."""
-    progress: list[str] = []
-
-    async def other() -> None:
-        progress.append("ran")
-
-    async with tether.open_nursery() as nursery:
-        nursery.start_soon(other)
-        assert progress == []
-        await op()
-        assert progress == ["ran"]
-
-
-async def raises_if_cancelled(op: Callable[[], Awaitable[object]]) -> None:
-    with tether.CancelScope() as scope:
-        scope.cancel()
-        with pytest.raises(tether.Cancelled):
-            await op()
 
 
 def run_autojump(fn: Callable[[], Awaitable[object]]) -> None:
@@ -215,9 +163,7 @@ async def test_lock_checkpoints(lock_type: type[tether.Lock]) -> None:
         await lock.acquire()
         lock.release()
 
-    with assert_schedule_point():
-        await acquire_release()
-    await lets_others_run(acquire_release)
+    await fast_path_lets_others_run(acquire_release)
     await raises_if_cancelled(lock.acquire)
     assert not lock.locked()
 
@@ -225,7 +171,7 @@ async def test_lock_checkpoints(lock_type: type[tether.Lock]) -> None:
         async with lock:
             pass
 
-    await lets_others_run(enter_exit)
+    await fast_path_lets_others_run(enter_exit)
     with assert_no_schedule_point():
         lock.acquire_nowait()
         lock.release()
@@ -350,10 +296,8 @@ async def test_semaphore_fifo_and_handoff() -> None:
 
 
 async def test_semaphore_checkpoints_and_cancel() -> None:
-    sem = tether.Semaphore(5)
-    with assert_schedule_point():
-        await sem.acquire()
-    await lets_others_run(sem.acquire)
+    sem = tether.Semaphore(FAST_PATH_YIELD_INTERVAL + 3)
+    await fast_path_lets_others_run(sem.acquire)
     assert sem.value == 3
     await raises_if_cancelled(sem.acquire)
     assert sem.value == 3
@@ -516,7 +460,7 @@ async def test_condition_checkpoints() -> None:
         async with cond:
             pass
 
-    await lets_others_run(enter_exit)
+    await fast_path_lets_others_run(enter_exit)
     await raises_if_cancelled(cond.acquire)
     assert not cond.locked()
 
@@ -666,19 +610,18 @@ async def test_capacity_limiter_cancel_while_waiting() -> None:
 
 
 async def test_capacity_limiter_checkpoints() -> None:
-    limiter = tether.CapacityLimiter(10)
+    limiter = tether.CapacityLimiter(2 * FAST_PATH_YIELD_INTERVAL)
 
     async def acquire_release() -> None:
         await limiter.acquire()
         limiter.release()
 
-    with assert_schedule_point():
-        await acquire_release()
-    await lets_others_run(acquire_release)
-    await lets_others_run(lambda: limiter.acquire_on_behalf_of("b"))
+    await fast_path_lets_others_run(acquire_release)
+    borrowers = iter(range(FAST_PATH_YIELD_INTERVAL))
+    await fast_path_lets_others_run(lambda: limiter.acquire_on_behalf_of(next(borrowers)))
     await raises_if_cancelled(limiter.acquire)
     await raises_if_cancelled(lambda: limiter.acquire_on_behalf_of("c"))
-    assert limiter.statistics().borrowers == ["b"]
+    assert limiter.statistics().borrowers == list(range(FAST_PATH_YIELD_INTERVAL))
 
 
 # -- shared behaviour ---------------------------------------------------------------------
