@@ -153,14 +153,7 @@ def checkpoint_if_cancelled() -> Awaitable[None]:
     the check costs no coroutine object, which matters on the fast paths of
     locks and channels.)
     """
-    try:
-        task = GLOBAL_RUN_CONTEXT.task
-    except AttributeError:
-        task = current_task()  # raises the friendly RuntimeError
-    task._cancel_points += 1
-    if task._cancel_status.effectively_cancelled or task._pending_interrupts is not None:
-        # Raises, unless all that is pending is an interrupt held back by a shield.
-        task._raise_pending()
+    cancel_point_task()
     return _READY
 
 
@@ -188,6 +181,7 @@ def cancel_point_task() -> Task:
         task = current_task()  # raises the friendly RuntimeError
     task._cancel_points += 1
     if task._cancel_status.effectively_cancelled or task._pending_interrupts is not None:
+        # Raises, unless all that is pending is an interrupt held back by a shield.
         task._raise_pending()
     return task
 
