@@ -14,36 +14,51 @@ steps.)
 
 How bytes move
 --------------
-Each connection has **one tether task** (an owned task of the run, not an
-asyncio Task, so ``asyncio.all_tasks()`` does not see it) with two loops:
+A **plain connection** (TCP or Unix) has no task at all, like stock's
+selector transport: it is moved by tether's persistent readiness watches
+(:func:`tether.lowlevel.watch_readable`, the machinery behind
+``loop.add_reader()``), whose callbacks join the run queue in FIFO order
+with tasks and ``call_soon()`` callbacks:
 
-* a *reader* that receives up to 256 KiB at a time, as asyncio's selector
-  transport does, and feeds the :class:`StreamReader`'s buffer. Reads
-  therefore happen whether or not anybody is reading: data that arrives
-  while the program is busy is buffered, ``at_eof()`` becomes true when the
-  peer's end of file arrives, a reset shows up as the reader's exception,
-  all exactly as with stock asyncio. The reader pauses when the buffer holds
-  more than twice the reader's ``limit`` and resumes when a read brings it
-  back to ``limit`` (stock's flow control; ``pause_reading()`` holds back
-  data already received, so nothing is delivered while paused). Reading
-  only when a coroutine asks (no task) was the alternative; it is cheaper,
-  but an idle connection would then never notice its peer's end of file or
-  reset, ``at_eof()`` would stay false, and the buffer limits would mean
-  nothing, which programs can observe;
-* a *writer* that sends what ``write()`` buffered. ``write()`` never
-  blocks: like stock's, on an idle plain connection it first tries a
-  non-blocking ``send()`` on the socket the SocketStream owns (so small
-  writes leave at once, in the same loop iteration as under stock asyncio,
-  and ``get_write_buffer_size()`` stays 0), and buffers what the kernel
-  did not take. When the buffer exceeds the high-water mark (64 KiB)
-  ``drain()`` waits until the writer task has brought it down to the
-  low-water mark (16 KiB), as stock's flow control does; below the mark
-  ``drain()`` returns without suspending, as stock's does. TLS data always
-  goes through the writer task and the SSLStream.
+* a *read watch*, kept for the life of the connection, receives up to
+  256 KiB each time the socket is readable, as asyncio's transport does,
+  and feeds the :class:`StreamReader`'s buffer. Reads therefore happen
+  whether or not anybody is reading: data that arrives while the program
+  is busy is buffered, ``at_eof()`` becomes true when the peer's end of
+  file arrives, a reset shows up as the reader's exception, all exactly as
+  with stock asyncio. The watch is dropped while reading is paused (the
+  reader's buffer holds more than twice its ``limit``, until a read brings
+  it back to ``limit``; or ``pause_reading()``), as stock removes its
+  reader;
+* ``write()`` never blocks: on an idle connection it tries a non-blocking
+  ``send()`` at once (so small writes leave in the same loop iteration as
+  under stock asyncio, and ``get_write_buffer_size()`` stays 0), and
+  buffers what the kernel did not take; a *write watch* exists only while
+  there is unsent data, and sends it as the socket accepts it. When the
+  buffer exceeds the high-water mark (64 KiB) ``drain()`` waits until it is
+  down to the low-water mark (16 KiB), as stock's flow control does; below
+  the mark ``drain()`` returns without suspending, as stock's does.
 
-The writer also does the closing: ``close()`` lets the buffer drain, then
-closes the socket (for TLS, after sending ``close_notify``) and tells the
-reader and ``wait_closed()``; ``abort()`` drops the buffer. The object a
+An idle plain connection therefore costs a transport, a protocol, the
+reader and writer objects and one watch; the write buffer, the drain
+waiters' queue and the future behind ``wait_closed()`` are made only when
+needed.
+
+(Subprocess pipes are moved the same way: see ``_subprocess``.) If the
+loop closes with such a connection open, one owned task per loop closes
+its socket as the run is abandoned, with the ResourceWarning stock gives
+when its closed loop drops it.
+
+**TLS** connections (``ssl=``, or after ``start_tls()``, which first lets
+the plain buffer go out) have **one tether task** instead (an owned task
+of the run, not an asyncio Task, so ``asyncio.all_tasks()`` does not see
+it), running a reader loop and a writer loop over a
+:class:`tether.SSLStream`, with the same reading, buffering and
+flow-control rules.
+
+Closing: ``close()`` lets the buffer drain, then closes the socket (for
+TLS, after sending ``close_notify``) and tells the reader and
+``wait_closed()``; ``abort()`` drops the buffer. The object a
 writer reports as ``writer.transport`` exposes what stream users touch
 (``get_extra_info``, ``is_closing``, ``close``, ``abort``, ``write``,
 ``get_write_buffer_size``, ``set_write_buffer_limits``,
@@ -130,6 +145,12 @@ _SSL_HANDSHAKE_TIMEOUT = 60.0
 _SSL_SHUTDOWN_TIMEOUT = 30.0
 _ACCEPT_RETRY_DELAY = 1.0
 _HAS_IPV6 = hasattr(socket, "AF_INET6")
+_INET_FAMILIES = (socket.AF_INET, socket.AF_INET6) if _HAS_IPV6 else (socket.AF_INET,)
+_HAS_SENDMSG = hasattr(socket.socket, "sendmsg")
+try:
+    _IOV_MAX = os.sysconf("SC_IOV_MAX")
+except (AttributeError, ValueError, OSError):  # pragma: no cover
+    _IOV_MAX = 16
 
 _NOT_A_TRANSPORT = (
     "tether_asyncio's stream transports carry a stream, not a protocol: "
@@ -182,13 +203,67 @@ def _is_ssl_eof(exc: BaseException) -> bool:
     return _ssl is not None and isinstance(exc, _ssl.SSLEOFError | _ssl.SSLZeroReturnError)
 
 
-def _register_transport(loop: TetherLoop, fd: int, transport: object) -> None:
-    # As stock's selector loop: sock_*()/add_reader() refuse an fd a live
-    # transport uses.
+def _socket_transports(loop: TetherLoop) -> weakref.WeakValueDictionary[int, Any]:
+    """The loop's socket transports by fd (as stock's ``loop._transports``)."""
     transports = loop.__dict__.get("_transports")
     if transports is None:
         transports = loop.__dict__["_transports"] = weakref.WeakValueDictionary()
-    transports[fd] = transport
+    return transports
+
+
+def _register_transport(loop: TetherLoop, fd: int, transport: object) -> None:
+    # As stock's selector loop: sock_*()/add_reader() refuse an fd a live
+    # transport uses.
+    _socket_transports(loop)[fd] = transport
+
+
+def _watched_pipes(loop: TetherLoop) -> weakref.WeakSet[Any]:
+    """The loop's pipe transports (sockets are in its ``_transports``)."""
+    pipes = loop.__dict__.get("_watched_pipes")
+    if pipes is None:
+        pipes = loop.__dict__["_watched_pipes"] = weakref.WeakSet()
+    return pipes
+
+
+def _ensure_reaper(loop: TetherLoop) -> None:
+    """Start the loop's reaper, once (inside the run).
+
+    Transports moved by watches have no task of their own whose cleanup
+    would close their descriptor when the loop closes with them open. Stock
+    asyncio's loop drops them then (with its selector), and they close,
+    with a ResourceWarning; one owned task per loop does that here, when
+    the run is abandoned."""
+    if "_reaper" in loop.__dict__:
+        return
+    loop.__dict__["_reaper"] = True
+    tether.lowlevel.spawn_owned(
+        _reap_when_abandoned(_socket_transports(loop), _watched_pipes(loop)),
+        name="tether_asyncio: closes the connections a closed loop leaves open",
+        on_exit=_reaper_exited,
+    )
+
+
+async def _reap_when_abandoned(
+    sockets: weakref.WeakValueDictionary[int, Any], pipes: weakref.WeakSet[Any]
+) -> None:
+    try:
+        await tether.sleep_forever()
+    finally:
+        if not tether.lowlevel.in_tether_run():  # the run was abandoned
+            left = [t for t in (*sockets.values(), *pipes) if t._pump is None and not t._lost]
+            for transport in left:
+                transport._abandon()
+            for transport in left:
+                warnings.warn(
+                    f"unclosed transport {transport!r}",
+                    ResourceWarning,
+                    stacklevel=1,
+                    source=transport,
+                )
+
+
+def _reaper_exited(task: tether.lowlevel.Task, result: Any) -> None:
+    """The reaper ends only with the run: nothing to report."""
 
 
 # -- StreamReader ---------------------------------------------------------------------
@@ -453,11 +528,13 @@ class StreamReader:
 class _FlowControl:
     """What ``drain()`` waits on: paused/resumed by the transport's writer."""
 
+    _paused = False
+    _connection_lost = False
+    # Made by the first drain() that waits (most connections never do).
+    _drain_waiters: collections.deque[Future] | None = None
+
     def __init__(self, loop: TetherLoop) -> None:
         self._loop = loop
-        self._paused = False
-        self._drain_waiters: collections.deque[Future] = collections.deque()
-        self._connection_lost = False
 
     def pause_writing(self) -> None:
         assert not self._paused
@@ -470,7 +547,7 @@ class _FlowControl:
         self._paused = False
         if self._loop.get_debug():
             logger.debug("%r resumes writing", self)
-        for waiter in self._drain_waiters:
+        for waiter in self._drain_waiters or ():
             if not waiter.done():
                 waiter.set_result(None)
 
@@ -478,7 +555,7 @@ class _FlowControl:
         self._connection_lost = True
         if not self._paused:
             return
-        for waiter in self._drain_waiters:
+        for waiter in self._drain_waiters or ():
             if not waiter.done():
                 if exc is None:
                     waiter.set_result(None)
@@ -491,11 +568,14 @@ class _FlowControl:
         if not self._paused:
             return
         waiter = self._loop.create_future()
-        self._drain_waiters.append(waiter)
+        waiters = self._drain_waiters
+        if waiters is None:
+            waiters = self._drain_waiters = collections.deque()
+        waiters.append(waiter)
         try:
             await waiter
         finally:
-            self._drain_waiters.remove(waiter)
+            waiters.remove(waiter)
 
     def _get_close_waiter(self, stream: object) -> Future | None:
         raise NotImplementedError
@@ -510,6 +590,10 @@ def _handler_done_qualname(fn: Callable[..., object]) -> Callable[..., object]:
 class _StreamProtocol(_FlowControl):
     """Connects a transport to a StreamReader (and, for servers, calls the
     client callback): the role of stock's StreamReaderProtocol."""
+
+    _closed: Future | None = None  # what wait_closed() waits on
+    _lost = False  # connection_lost() was called
+    _lost_exc: BaseException | None = None
 
     def __init__(
         self,
@@ -526,7 +610,6 @@ class _StreamProtocol(_FlowControl):
         self._transport: Any = None
         self._client_connected_cb = client_connected_cb
         self._over_ssl = False
-        self._closed = self._loop.create_future()
 
     def __repr__(self) -> str:
         return f"<{type(self).__name__} transport={self._transport!r}>"
@@ -599,13 +682,12 @@ class _StreamProtocol(_FlowControl):
                 reader.feed_eof()
             else:
                 reader.set_exception(exc)
-        if not self._closed.done():
-            if exc is None:
-                self._closed.set_result(None)
-            else:
-                self._closed.set_exception(exc)
-                # Nobody has to await wait_closed(): don't log it.
-                self._closed._log_traceback = False
+        if not self._lost:
+            self._lost = True
+            self._lost_exc = exc
+            closed = self._closed
+            if closed is not None and not closed.done():
+                self._settle_closed(closed)
         super().connection_lost(exc)
         self._stream_reader_wr = None
         self._stream_writer = None
@@ -624,8 +706,24 @@ class _StreamProtocol(_FlowControl):
         # Over TLS, the end of the data closes the connection.
         return not self._over_ssl
 
+    def _settle_closed(self, closed: Future) -> None:
+        exc = self._lost_exc
+        if exc is None:
+            closed.set_result(None)
+        else:
+            closed.set_exception(exc)
+            # Nobody has to await wait_closed(): don't log it.
+            closed._log_traceback = False
+
     def _get_close_waiter(self, stream: object) -> Future:
-        return self._closed
+        # Made on first use (most connections are never waited on), and
+        # settled at once if the connection is already gone.
+        closed = self._closed
+        if closed is None:
+            closed = self._closed = self._loop.create_future()
+            if self._lost:
+                self._settle_closed(closed)
+        return closed
 
 
 class StreamReaderProtocol:
@@ -769,14 +867,37 @@ class StreamWriter:
             warn(f"unclosed {self!r}", ResourceWarning)
 
 
-# -- transports: one tether task per connection ---------------------------------------
+# -- transports ----------------------------------------------------------------------------
+
+
+class _PumpState:
+    """What a transport needs while a tether task moves its bytes (pipes,
+    TLS): the task's nursery, the reader's cancel scope and the lots the
+    two loops park in. A plain socket never has one (see _SocketTransport)."""
+
+    __slots__ = ("nursery", "read_lot", "read_scope", "reader_running", "state_lot", "write_lot")
+
+    def __init__(self) -> None:
+        self.read_lot = tether.lowlevel.ParkingLot()
+        self.write_lot = tether.lowlevel.ParkingLot()
+        self.state_lot = tether.lowlevel.ParkingLot()  # reader gone, buffer sent, lost
+        self.reader_running = False
+        self.read_scope: tether.CancelScope | None = None
+        self.nursery: tether.Nursery | None = None
+
+
+# The write buffer of a transport with nothing to send: a shared empty tuple
+# (a deque is made for the first unsent byte and dropped with the last).
+_NO_BUFFER: Any = ()
 
 
 class _PumpTransport:
-    """Base of the facade's transports: a tether stream, a protocol, and
-    one owned tether task that moves bytes between them (see the module
-    docstring). Subclasses say what a read, an end of file, a failure and
-    an emptied buffer mean."""
+    """Base of the facade's transports: a protocol, a write buffer with
+    stock's flow control, and what moves the bytes: either one owned tether
+    task over a tether stream (TLS: see the module docstring), or, with no
+    stream (``_pump`` stays None), readiness watches on ``_io_fd`` (plain
+    sockets, pipes). Subclasses say what a read, an end of file, a failure
+    and an emptied buffer mean."""
 
     _reads = True
     _writes = True
@@ -784,6 +905,22 @@ class _PumpTransport:
     max_size = _MAX_READ
     _write_error_message = "Fatal write error on socket transport"
     _read_error_message = "Fatal read error on socket transport"
+
+    # Rarely changed state lives on the class until it changes.
+    _buffer: collections.deque[bytes | memoryview] = _NO_BUFFER
+    _buffer_size = 0
+    _buffer_epoch = 0  # bumped when the buffer is thrown away
+    _protocol_paused = False
+    _high_water = _HIGH_WATER
+    _low_water = _HIGH_WATER // 4
+    _paused = False  # reading paused
+    _reading_done = False  # end of file seen, or reading stopped for good
+    _pump: _PumpState | None = None
+    # Without a pump: the descriptor and its watches (a write watch only
+    # while there is unsent data).
+    _io_fd = -1
+    _read_watch: tether.lowlevel.ReadinessWatch | None = None
+    _write_watch: tether.lowlevel.ReadinessWatch | None = None
 
     def __init__(self, loop: TetherLoop, stream: Any, protocol: Any, extra: dict[str, Any]) -> None:
         self._loop = loop
@@ -793,20 +930,8 @@ class _PumpTransport:
         self._closing = False
         self._conn_lost = 0
         self._lost = False  # connection_lost() has been called
-        self._paused = False  # reading paused
-        self._reading_done = False  # end of file seen, or reading stopped for good
-        self._buffer: collections.deque[bytes | memoryview] = collections.deque()
-        self._buffer_size = 0
-        self._buffer_epoch = 0  # bumped when the buffer is thrown away
-        self._protocol_paused = False
-        self._high_water = _HIGH_WATER
-        self._low_water = _HIGH_WATER // 4
-        self._read_lot = tether.lowlevel.ParkingLot()
-        self._write_lot = tether.lowlevel.ParkingLot()
-        self._state_lot = tether.lowlevel.ParkingLot()  # reader gone, buffer sent, lost
-        self._reader_running = False
-        self._read_scope: tether.CancelScope | None = None
-        self._nursery: tether.Nursery | None = None
+        if stream is not None:
+            self._pump = _PumpState()
 
     def _begin(self, waiter: Future | None) -> None:
         """Schedule what stock's constructors schedule: connection_made, then
@@ -833,16 +958,18 @@ class _PumpTransport:
             )
 
     async def _run(self) -> None:
+        pump = self._pump
+        assert pump is not None
         try:
             async with tether.open_nursery() as nursery:
-                self._nursery = nursery
+                pump.nursery = nursery
                 if self._reads:
-                    self._reader_running = True
+                    pump.reader_running = True
                     nursery.start_soon(self._read_loop)
                 await self._write_loop()
                 nursery.cancel_scope.cancel()
         finally:
-            self._nursery = None
+            pump.nursery = None
             if not self._lost:
                 # The run is ending with the connection still open: close
                 # the descriptor, as a garbage-collected transport would.
@@ -852,26 +979,90 @@ class _PumpTransport:
                 self._conn_lost += 1
                 self._close_resource()
 
+    # -- readiness watches (transports without a pump task) -----------------------------
+
+    def _read_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
+        raise NotImplementedError
+
+    def _write_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
+        raise NotImplementedError
+
+    def _abandon(self) -> None:
+        raise NotImplementedError
+
+    def _watch_reads(self) -> None:
+        if (
+            self._read_watch is None
+            and not self._reading_done
+            and not self._lost
+            and self.is_reading()
+        ):
+            watch = tether.lowlevel.watch_readable(self._io_fd, self._read_ready)
+            # The callback gets its own watch: one queued before a
+            # cancel-and-rewatch in the same iteration does nothing.
+            watch.args = (watch,)
+            self._read_watch = watch
+
+    def _unwatch_reads(self) -> None:
+        watch = self._read_watch
+        if watch is not None:
+            self._read_watch = None
+            watch.cancel()
+
+    def _watch_writes(self) -> None:
+        if self._write_watch is None and self._buffer and not self._lost:
+            watch = tether.lowlevel.watch_writable(self._io_fd, self._write_ready)
+            watch.args = (watch,)
+            self._write_watch = watch
+
+    def _unwatch_writes(self) -> None:
+        watch = self._write_watch
+        if watch is not None:
+            self._write_watch = None
+            watch.cancel()
+
+    def _consume(self, sent: int) -> None:
+        """Drop ``sent`` bytes from the front of the buffer."""
+        buffer = self._buffer
+        # (Items are bytes, or memoryviews of bytes: len() counts bytes.)
+        while sent:
+            item = buffer[0]
+            size = len(item)
+            if size <= sent:
+                buffer.popleft()
+                sent -= size
+                self._buffer_size -= size
+            else:
+                buffer[0] = memoryview(item)[sent:]
+                self._buffer_size -= sent
+                break
+        if not buffer:
+            self._buffer = _NO_BUFFER
+
     # -- reading ---------------------------------------------------------------------
 
     def _stopped_reading(self) -> bool:
         return self._closing or self._lost or self._reading_done
 
     async def _reading_allowed(self) -> bool:
+        pump = self._pump
+        assert pump is not None
         while self._paused and not self._stopped_reading():
-            await self._read_lot.park()
+            await pump.read_lot.park()
         return not self._stopped_reading()
 
     async def _read_loop(self) -> None:
+        pump = self._pump
+        assert pump is not None
         try:
             with tether.CancelScope() as scope:
-                self._read_scope = scope
+                pump.read_scope = scope
                 await self._read_until_done()
         finally:
-            self._read_scope = None
-            self._reader_running = False
+            pump.read_scope = None
+            pump.reader_running = False
             if tether.lowlevel.in_tether_run():  # (not when the run is abandoned)
-                self._state_lot.unpark_all()
+                pump.state_lot.unpark_all()
 
     async def _read_until_done(self) -> None:
         while await self._reading_allowed():
@@ -913,8 +1104,11 @@ class _PumpTransport:
     def _stop_reading(self) -> None:
         """Stop delivering data; a plain stream's receive is cancelled (safe:
         nothing is lost), a TLS one just has its data dropped."""
-        self._loop._defer_or_call(self._read_lot.unpark_all)
-        scope = self._read_scope
+        pump = self._pump
+        if pump is None:
+            return
+        self._loop._defer_or_call(pump.read_lot.unpark_all)
+        scope = pump.read_scope
         if scope is not None and self._cancel_receive_on_close():
             self._loop._defer_or_call(scope.cancel)
 
@@ -930,6 +1124,7 @@ class _PumpTransport:
         if not self.is_reading():
             return
         self._paused = True
+        self._reading_paused()
         if self._loop.get_debug():
             logger.debug("%r pauses reading", self)
 
@@ -938,24 +1133,37 @@ class _PumpTransport:
         if self._closing or not self._paused:
             return
         self._paused = False
-        self._loop._defer_or_call(self._read_lot.unpark_all)
+        self._reading_resumed()
         if self._loop.get_debug():
             logger.debug("%r resumes reading", self)
+
+    def _reading_paused(self) -> None:
+        pass
+
+    def _reading_resumed(self) -> None:
+        pump = self._pump
+        if pump is not None:
+            self._loop._defer_or_call(pump.read_lot.unpark_all)
 
     # -- writing ---------------------------------------------------------------------
 
     def _wake_writer(self) -> None:
-        self._loop._defer_or_call(self._write_lot.unpark_all)
+        pump = self._pump
+        if pump is not None:
+            self._loop._defer_or_call(pump.write_lot.unpark_all)
 
     def _append(self, data: bytes | bytearray | memoryview) -> None:
         if not isinstance(data, bytes):
             data = bytes(data)
-        self._buffer.append(data)
+        buffer = self._buffer
+        if not buffer:
+            buffer = self._buffer = collections.deque()
+        buffer.append(data)
         self._buffer_size += len(data)
         self._wake_writer()
 
     def _clear_buffer(self) -> None:
-        self._buffer.clear()
+        self._buffer = _NO_BUFFER
         self._buffer_size = 0
         self._buffer_epoch += 1
 
@@ -974,6 +1182,8 @@ class _PumpTransport:
         return b"".join(parts), len(parts)
 
     async def _write_loop(self) -> None:
+        pump = self._pump
+        assert pump is not None
         while not self._lost:
             if self._buffer and not self._conn_lost:
                 chunk, count = self._next_chunk()
@@ -987,17 +1197,20 @@ class _PumpTransport:
                     continue
                 if epoch != self._buffer_epoch:
                     continue
+                buffer = self._buffer
                 for _ in range(count):
-                    self._buffer.popleft()
+                    buffer.popleft()
                 self._buffer_size -= len(chunk)
+                if not buffer:
+                    self._buffer = _NO_BUFFER
                 self._maybe_resume_protocol()
                 if not self._buffer:
-                    self._state_lot.unpark_all()
+                    pump.state_lot.unpark_all()
                     self._buffer_emptied()
                 continue
             if await self._idle_write_work():
                 continue
-            await self._write_lot.park()
+            await pump.write_lot.park()
 
     def _write_failed(self, exc: BaseException) -> None:
         self._fatal_error(exc, self._write_error_message)
@@ -1105,9 +1318,11 @@ class _PumpTransport:
         finally:
             self._close_resource()
             self._after_lost()
-            self._loop._defer_or_call(self._read_lot.unpark_all)
-            self._loop._defer_or_call(self._state_lot.unpark_all)
-            self._wake_writer()
+            pump = self._pump
+            if pump is not None:
+                self._loop._defer_or_call(pump.read_lot.unpark_all)
+                self._loop._defer_or_call(pump.state_lot.unpark_all)
+                self._loop._defer_or_call(pump.write_lot.unpark_all)
 
     def _close_resource(self) -> None:
         raise NotImplementedError
@@ -1206,10 +1421,34 @@ async def _handshake(
     return ssl_stream, extra
 
 
+def _set_nodelay(sock: socket.socket) -> None:
+    # As stock's transports: small writes leave without waiting for an ACK.
+    if (
+        sock.family in _INET_FAMILIES
+        and sock.type == socket.SOCK_STREAM
+        and sock.proto == socket.IPPROTO_TCP
+    ):
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+
+
 class _SocketTransport(_PumpTransport):
-    """A connected stream socket (optionally TLS) as the facade's transport."""
+    """A connected stream socket (optionally TLS) as the facade's transport.
+
+    A plain connection has no task: a persistent readiness watch (the
+    machinery of ``loop.add_reader()``) calls :meth:`_read_ready` whenever
+    the socket is readable, and a writability watch exists only while
+    there is unsent data, as with stock's selector transport. TLS (from the
+    start, or after ``start_tls()``) moves its bytes with the pump task and
+    a :class:`tether.SSLStream`.
+    """
 
     _start_tls_compatible = True
+    _raw_stream: tether.SocketStream | None = None
+    _ssl_stream: tether.SSLStream[tether.SocketStream] | None = None
+    _ssl_shutdown_timeout = _SSL_SHUTDOWN_TIMEOUT
+    _eof = False
+    _server: Server | None = None
+    _flush_waiter: Future | None = None  # start_tls() waiting for the plain buffer
 
     def __init__(
         self,
@@ -1225,30 +1464,31 @@ class _SocketTransport(_PumpTransport):
         ssl_extra: dict[str, Any] | None = None,
         ssl_shutdown_timeout: float = _SSL_SHUTDOWN_TIMEOUT,
     ) -> None:
-        if stream is None:
-            stream = tether.SocketStream(tether.socket.from_stdlib_socket(sock))
-        super().__init__(loop, stream, protocol, dict(extra or {}))
-        self._sock = sock
-        self._sock_fd = sock.fileno()
-        self._raw_stream = stream
-        self._ssl_stream = ssl_stream
-        self._ssl_shutdown_timeout = ssl_shutdown_timeout
-        self._eof = False
-        self._extra["socket"] = TransportSocket(sock)
+        extra = {} if extra is None else dict(extra)
+        extra["socket"] = TransportSocket(sock)
         try:
-            self._extra["sockname"] = sock.getsockname()
+            extra["sockname"] = sock.getsockname()
         except OSError:
-            self._extra["sockname"] = None
-        if "peername" not in self._extra:
+            extra["sockname"] = None
+        if "peername" not in extra:
             try:
-                self._extra["peername"] = sock.getpeername()
+                extra["peername"] = sock.getpeername()
             except OSError:
-                self._extra["peername"] = None
-        if ssl_stream is not None:
-            self._stream = ssl_stream
-            self._extra.update(ssl_extra or {})
-        self._server = server
+                extra["peername"] = None
+        if ssl_stream is None:
+            # Plain: watches, no stream object (one is made by start_tls()).
+            super().__init__(loop, None, protocol, extra)
+            _set_nodelay(sock)
+        else:
+            super().__init__(loop, ssl_stream, protocol, extra)
+            self._raw_stream = stream
+            self._ssl_stream = ssl_stream
+            self._ssl_shutdown_timeout = ssl_shutdown_timeout
+            extra.update(ssl_extra or {})
+        self._sock = sock
+        self._sock_fd = self._io_fd = sock.fileno()
         if server is not None:
+            self._server = server
             server._attach(self)
         _register_transport(loop, self._sock_fd, self)
         self._begin(waiter)
@@ -1261,16 +1501,118 @@ class _SocketTransport(_PumpTransport):
             parts.append("closing")
         parts.append(f"fd={self._sock_fd}")
         if not self._lost:
-            parts.append("read=polling" if self.is_reading() else "read=idle")
-            state = "polling" if self._buffer else "idle"
+            if self._pump is None:  # (what the loop polls for, as stock)
+                reading = self._read_watch is not None
+                writing = self._write_watch is not None
+            else:
+                reading = self.is_reading()
+                writing = bool(self._buffer)
+            parts.append("read=polling" if reading else "read=idle")
+            state = "polling" if writing else "idle"
             parts.append(f"write=<{state}, bufsize={self.get_write_buffer_size()}>")
         if self._ssl_stream is not None:
             parts.append("ssl")
         return f"<{' '.join(parts)}>"
 
+    def __del__(self, warn: Callable[..., None] = warnings.warn) -> None:
+        # As stock: a transport collected while open (its loop went away)
+        # closes its socket, with a warning.
+        if self._pump is None and not getattr(self, "_lost", True) and hasattr(self, "_sock"):
+            self._lost = True
+            warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            self._sock.close()
+
     @property
     def _over_ssl(self) -> bool:
         return self._ssl_stream is not None
+
+    # -- plain connections: readiness watches ------------------------------------------
+
+    def _start(self) -> None:
+        if self._pump is not None:
+            super()._start()
+            return
+        _ensure_reaper(self._loop)
+        if self.is_reading():
+            self._watch_reads()
+
+    def _abandon(self) -> None:
+        """The run was abandoned with the connection open: close the socket
+        (outside the run: no tether calls)."""
+        self._lost = True
+        self._conn_lost += 1
+        self._sock.close()
+
+    def _read_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
+        if watch is not self._read_watch or self._conn_lost:
+            return
+        try:
+            data = self._sock.recv(self.max_size)
+        except (BlockingIOError, InterruptedError):
+            return
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, self._read_error_message)
+            return
+        if not data:
+            self._eof_received()
+            return
+        try:
+            self._protocol.data_received(data)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+
+    def _write_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
+        if watch is not self._write_watch or self._conn_lost:
+            return
+        buffer = self._buffer
+        try:
+            if len(buffer) == 1 or not _HAS_SENDMSG:
+                sent = self._sock.send(buffer[0])
+            else:
+                sent = self._sock.sendmsg(itertools.islice(buffer, _IOV_MAX))
+        except (BlockingIOError, InterruptedError):
+            return
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._clear_buffer()
+            self._fatal_error(exc, self._write_error_message)
+            return
+        self._consume(sent)
+        self._maybe_resume_protocol()  # (may write more)
+        if not self._buffer:
+            self._unwatch_writes()
+            self._buffer_emptied()
+
+    def _wake_writer(self) -> None:
+        if self._pump is not None:
+            super()._wake_writer()
+        elif self._write_watch is None:
+            self._loop._defer_or_call(self._watch_writes)
+
+    def _clear_buffer(self) -> None:
+        super()._clear_buffer()
+        self._unwatch_writes()
+
+    def _stop_reading(self) -> None:
+        if self._pump is not None:
+            super()._stop_reading()
+        else:
+            self._unwatch_reads()
+
+    def _reading_paused(self) -> None:
+        if self._pump is None:
+            self._unwatch_reads()
+
+    def _reading_resumed(self) -> None:
+        if self._pump is not None:
+            super()._reading_resumed()
+        else:
+            self._loop._defer_or_call(self._watch_reads)
 
     # -- writing ---------------------------------------------------------------------
 
@@ -1306,7 +1648,7 @@ class _SocketTransport(_PumpTransport):
 
     def _send_now(self, data: bytes | bytearray | memoryview) -> memoryview | None:
         """As stock, a write to an idle connection is tried at once; what the
-        kernel does not take (returned) goes to the writer task."""
+        kernel does not take (returned) is buffered."""
         try:
             sent = self._sock.send(data)
         except (BlockingIOError, InterruptedError):
@@ -1360,14 +1702,18 @@ class _SocketTransport(_PumpTransport):
             return
         self._eof = True
         if not self._buffer:
-            self._raw_stream.socket.shutdown(socket.SHUT_WR)
+            self._sock.shutdown(socket.SHUT_WR)
 
     def _buffer_emptied(self) -> None:
+        waiter = self._flush_waiter
+        if waiter is not None:
+            self._flush_waiter = None
+            _set_result_unless_cancelled(waiter, None)
         if self._closing:
             if not self._over_ssl:
                 self._call_connection_lost(None)
         elif self._eof:
-            self._raw_stream.socket.shutdown(socket.SHUT_WR)
+            self._sock.shutdown(socket.SHUT_WR)
 
     async def _idle_write_work(self) -> bool:
         if not (self._over_ssl and self._closing and not self._conn_lost and not self._buffer):
@@ -1411,6 +1757,9 @@ class _SocketTransport(_PumpTransport):
             self.close()
         elif not keep_open:
             self.close()
+        elif self._pump is None:
+            # Kept open for writing; nothing more to read.
+            self._unwatch_reads()
 
     def close(self) -> None:
         """Close once the buffer is sent (TLS: after ``close_notify``)."""
@@ -1426,11 +1775,24 @@ class _SocketTransport(_PumpTransport):
             self._loop.call_soon(self._call_connection_lost, None)
 
     def _close_resource(self) -> None:
-        self._raw_stream.socket.close()
+        if self._pump is None:
+            self._unwatch_reads()
+            self._unwatch_writes()
+            # (Wakes a start_tls() handshake waiting on the socket.)
+            tether.lowlevel.notify_closing(self._sock_fd)
+            self._sock.close()
+        else:
+            assert self._raw_stream is not None
+            self._raw_stream.socket.close()
 
     def _after_lost(self) -> None:
-        server, self._server = self._server, None
+        waiter = self._flush_waiter
+        if waiter is not None:
+            self._flush_waiter = None
+            _set_result_unless_cancelled(waiter, None)
+        server = self._server
         if server is not None:
+            self._server = None
             server._detach(self)
 
     # -- start_tls -------------------------------------------------------------------
@@ -1452,17 +1814,21 @@ class _SocketTransport(_PumpTransport):
         handshake_timeout, shutdown_timeout = _check_ssl_timeouts(
             handshake_timeout, shutdown_timeout
         )
-        # Stop the plain reader without losing a byte (a cancelled plain
-        # receive consumes nothing), and wait for the plain writer to finish.
+        # Stop reading plain data (what is not read yet stays in the socket
+        # for the handshake), and let the plain buffer go out first.
         self._reading_done = True
-        self._stop_reading()
-        while (self._buffer or self._reader_running) and not self._lost:
-            await self._state_lot.park()
+        self._unwatch_reads()
+        while self._buffer and not self._lost:
+            waiter = self._flush_waiter
+            if waiter is None or waiter.done():
+                waiter = self._flush_waiter = self._loop.create_future()
+            await waiter
         if self._lost:
             raise ConnectionResetError("Connection lost")
+        stream = tether.SocketStream(tether.socket.from_stdlib_socket(self._sock))
         try:
             ssl_stream, extra = await _handshake(
-                self._raw_stream,
+                stream,
                 sslcontext,
                 server_side=server_side,
                 server_hostname=server_hostname,
@@ -1471,14 +1837,18 @@ class _SocketTransport(_PumpTransport):
         except BaseException:
             self.close()
             raise
+        if self._lost:
+            raise ConnectionResetError("Connection lost")
+        # From now on the pump task moves the (TLS) bytes.
+        self._raw_stream = stream
         self._ssl_stream = ssl_stream
         self._stream = ssl_stream
         self._ssl_shutdown_timeout = shutdown_timeout
         self._extra.update(extra)
+        self._unwatch_writes()
         self._reading_done = False
-        if self._nursery is not None and not self._stopped_reading():
-            self._reader_running = True
-            self._nursery.start_soon(self._read_loop)
+        self._pump = _PumpState()
+        tether.lowlevel.spawn_owned(self._run(), name=repr(self), on_exit=self._task_exited)
 
 
 # -- connecting --------------------------------------------------------------------------
@@ -2005,9 +2375,9 @@ class Server(AbstractServer):
         try:
             protocol = self._protocol_factory()
             waiter = loop.create_future()
-            stream = tether.SocketStream(tether.socket.from_stdlib_socket(conn))
-            try:
-                if self._ssl_context:
+            if self._ssl_context:
+                stream = tether.SocketStream(tether.socket.from_stdlib_socket(conn))
+                try:
                     handshake_timeout, shutdown_timeout = _check_ssl_timeouts(
                         self._ssl_handshake_timeout, self._ssl_shutdown_timeout
                     )
@@ -2030,13 +2400,17 @@ class Server(AbstractServer):
                         ssl_extra=ssl_extra,
                         ssl_shutdown_timeout=shutdown_timeout,
                     )
-                else:
+                except BaseException:
+                    stream.socket.close()
+                    raise
+            else:
+                try:
                     transport = _SocketTransport(
-                        loop, conn, protocol, waiter=waiter, extra=extra, server=self, stream=stream
+                        loop, conn, protocol, waiter=waiter, extra=extra, server=self
                     )
-            except BaseException:
-                stream.socket.close()
-                raise
+                except BaseException:
+                    conn.close()
+                    raise
             try:
                 await waiter
             except BaseException:

@@ -4,13 +4,14 @@
 The child is started with :func:`tether.lowlevel.open_process` and watched
 by an owned tether task that waits for it with :meth:`tether.Process.wait`
 (a pidfd on Linux: no thread). Its pipes are pipes this module opens, so
-that the parent's ends are known: each becomes a :class:`tether.lowlevel.FdStream`
-moved by the same kind of pump task as a socket (see ``_streams``), which
-feeds ``proc.stdout``/``proc.stderr`` (:class:`~tether_asyncio.StreamReader`)
-and drains ``proc.stdin`` (a :class:`~tether_asyncio.StreamWriter`). The
-stdin pump also watches the pipe for the child closing its end, as asyncio
-does, so a write to a child that has gone fails with
-:exc:`BrokenPipeError`.
+that the parent's ends are known. Like a plain socket (see ``_streams``),
+each pipe is moved by readiness watches, as stock's pipe transports are by
+``add_reader``/``add_writer``, with no task: a read watch feeds
+``proc.stdout``/``proc.stderr`` (:class:`~tether_asyncio.StreamReader`),
+and ``proc.stdin`` (a :class:`~tether_asyncio.StreamWriter`) writes at once
+what the pipe takes, with a write watch only while data is buffered. The
+stdin pipe is also watched for the child closing its end, as asyncio does,
+so a write to a child that has gone fails with :exc:`BrokenPipeError`.
 
 The rules are stock asyncio's, per version: ``wait()`` returns once the
 child has exited *and* its pipes are closed (or at once if the exit is
@@ -31,6 +32,7 @@ import io
 import logging
 import os
 import subprocess
+import warnings
 from typing import TYPE_CHECKING, Any
 
 import tether
@@ -43,9 +45,11 @@ from ._streams import (
     _DEFAULT_LIMIT,
     StreamReader,
     StreamWriter,
+    _ensure_reaper,
     _FlowControl,
     _not_implemented,
     _PumpTransport,
+    _watched_pipes,
 )
 
 if TYPE_CHECKING:
@@ -66,7 +70,47 @@ DEVNULL = subprocess.DEVNULL
 # -- pipe transports ---------------------------------------------------------------------
 
 
-class _ReadPipeTransport(_PumpTransport):
+class _PipeTransport(_PumpTransport):
+    """What both pipe transports share: the descriptor (non-blocking, owned),
+    moved by readiness watches as stock's pipe transports are (no task)."""
+
+    _fd_closed = False
+
+    def __init__(self, loop: TetherLoop, fd: int, protocol: Any, mode: str) -> None:
+        self._fileno = self._io_fd = fd
+        self._pipe = io.FileIO(fd, mode, closefd=False)
+        os.set_blocking(fd, False)
+        super().__init__(loop, None, protocol, {"pipe": self._pipe})
+        _watched_pipes(loop).add(self)
+
+    def _abandon(self) -> None:
+        """The run was abandoned with the pipe open: close it (outside the
+        run: no tether calls)."""
+        self._lost = True
+        if not self._fd_closed:
+            self._fd_closed = True
+            os.close(self._fileno)
+
+    def _close_resource(self) -> None:
+        self._unwatch_reads()
+        self._unwatch_writes()
+        if not self._fd_closed:
+            self._fd_closed = True
+            if tether.lowlevel.in_tether_run():
+                tether.lowlevel.notify_closing(self._fileno)
+            os.close(self._fileno)
+        self._pipe.close()
+
+    def __del__(self, warn: Callable[..., None] = warnings.warn) -> None:
+        # As stock: a pipe transport collected while open (its loop went
+        # away) closes its descriptor, with a warning.
+        if not getattr(self, "_lost", True) and not self._fd_closed:
+            self._fd_closed = True
+            warn(f"unclosed transport {self!r}", ResourceWarning, source=self)
+            os.close(self._fileno)
+
+
+class _ReadPipeTransport(_PipeTransport):
     """The parent's reading end of a child's stdout or stderr."""
 
     _read_error_message = "Fatal read error on pipe transport"
@@ -74,14 +118,46 @@ class _ReadPipeTransport(_PumpTransport):
     def __init__(
         self, loop: TetherLoop, fd: int, protocol: Any, waiter: Future | None = None
     ) -> None:
-        self._fileno = fd
-        self._pipe = io.FileIO(fd, "rb", closefd=False)
-        super().__init__(loop, tether.lowlevel.FdStream(fd), protocol, {"pipe": self._pipe})
+        super().__init__(loop, fd, protocol, "rb")
         self._begin(waiter)
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else ("closing" if self._closing else "open")
         return f"<{type(self).__name__} fd={self._fileno} {state}>"
+
+    def _start(self) -> None:
+        _ensure_reaper(self._loop)
+        self._watch_reads()
+
+    def _read_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
+        if watch is not self._read_watch:
+            return
+        try:
+            data = os.read(self._fileno, self.max_size)
+        except (BlockingIOError, InterruptedError):
+            return
+        except OSError as exc:
+            self._fatal_error(exc, self._read_error_message)
+            return
+        if not data:
+            self._unwatch_reads()
+            self._eof_received()
+            return
+        try:
+            self._protocol.data_received(data)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+
+    def _stop_reading(self) -> None:
+        self._unwatch_reads()
+
+    def _reading_paused(self) -> None:
+        self._unwatch_reads()
+
+    def _reading_resumed(self) -> None:
+        self._loop._defer_or_call(self._watch_reads)
 
     def _eof_received(self) -> None:
         if self._loop.get_debug():
@@ -106,14 +182,8 @@ class _ReadPipeTransport(_PumpTransport):
         if not self._closing:
             self._force_close(None)
 
-    def _close_resource(self) -> None:
-        if tether.lowlevel.in_tether_run():
-            self._stream.close()
-        # (else the run was abandoned: the FdStream closes itself when collected)
-        self._pipe.close()
 
-
-class _WritePipeTransport(_PumpTransport):
+class _WritePipeTransport(_PipeTransport):
     """The parent's writing end of a child's stdin."""
 
     _write_error_message = "Fatal write error on pipe transport"
@@ -121,22 +191,26 @@ class _WritePipeTransport(_PumpTransport):
     def __init__(
         self, loop: TetherLoop, fd: int, protocol: Any, waiter: Future | None = None
     ) -> None:
-        self._fileno = fd
-        self._pipe = io.FileIO(fd, "wb", closefd=False)
-        super().__init__(loop, tether.lowlevel.FdStream(fd), protocol, {"pipe": self._pipe})
+        super().__init__(loop, fd, protocol, "wb")
         self._begin(waiter)
 
     def __repr__(self) -> str:
         state = "closed" if self._lost else ("closing" if self._closing else "open")
         return f"<{type(self).__name__} fd={self._fileno} {state} bufsize={self._buffer_size}>"
 
-    async def _read_until_done(self) -> None:
-        # The child closing its end makes ours "readable" (EPOLLERR), as
-        # asyncio's write pipe transport notices it.
-        try:
-            await tether.lowlevel.wait_readable(self._fileno)
-        except tether.ClosedResourceError:
+    def _start(self) -> None:
+        # The child closing its end makes ours "readable" (EPOLLERR): stock
+        # watches for that, to fail writes to a child that has gone.
+        _ensure_reaper(self._loop)
+        if not self._lost and self._read_watch is None:
+            watch = tether.lowlevel.watch_readable(self._fileno, self._read_ready)
+            watch.args = (watch,)
+            self._read_watch = watch
+
+    def _read_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
+        if watch is not self._read_watch:
             return
+        self._unwatch_reads()
         if self._lost or self._conn_lost:
             return
         if self._loop.get_debug():
@@ -176,18 +250,46 @@ class _WritePipeTransport(_PumpTransport):
         """Buffer each item of ``list_of_data``."""
         self.write(b"".join(list_of_data))
 
-    def _write_failed(self, exc: BaseException) -> None:
-        self._conn_lost += 1
-        self._fatal_error(exc, self._write_error_message)
+    def _wake_writer(self) -> None:
+        if self._write_watch is None:
+            self._loop._defer_or_call(self._watch_writes)
+
+    def _write_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
+        if watch is not self._write_watch:
+            return
+        # As stock: the whole buffer in one write, and the protocol resumed
+        # (drain() returns) only once all of it has gone.
+        buffer = self._buffer
+        data = buffer[0] if len(buffer) == 1 else b"".join(buffer)
+        try:
+            sent = os.write(self._fileno, data)
+        except (BlockingIOError, InterruptedError):
+            return
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._clear_buffer()
+            self._conn_lost += 1
+            self._fatal_error(exc, self._write_error_message)
+            return
+        if sent == len(data):
+            self._clear_buffer()
+            self._maybe_resume_protocol()  # (may write more)
+            if self._closing and not self._buffer:
+                self._call_connection_lost(None)
+        elif sent:
+            self._buffer = collections.deque((memoryview(data)[sent:],))
+            self._buffer_size -= sent
+
+    def _clear_buffer(self) -> None:
+        super()._clear_buffer()
+        self._unwatch_writes()
 
     def _force_close(self, exc: BaseException | None) -> None:
         self._closing = True
         self._clear_buffer()
+        self._unwatch_reads()
         self._loop.call_soon(self._call_connection_lost, exc)
-
-    def _buffer_emptied(self) -> None:
-        if self._closing:
-            self._call_connection_lost(None)
 
     def can_write_eof(self) -> bool:
         """True: closing the pipe is the end of file."""
@@ -205,12 +307,6 @@ class _WritePipeTransport(_PumpTransport):
         """Close the pipe once the buffer is written (the child sees EOF)."""
         if not self._lost and not self._closing:
             self.write_eof()
-
-    def _close_resource(self) -> None:
-        if tether.lowlevel.in_tether_run():
-            self._stream.close()
-        # (else the run was abandoned: the FdStream closes itself when collected)
-        self._pipe.close()
 
 
 class _PipeProto:
