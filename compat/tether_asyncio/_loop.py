@@ -18,7 +18,7 @@ inside the run (``SteppedRun.entered()``) before its I/O wait, so they
 join the run queue ahead of that iteration's I/O events and due timers.
 That is exactly where asyncio's ready queue would already hold them, so
 deferred work keeps asyncio's order. (Until the run's first step has
-started the main task, an instrument's ``after_io_wait`` hook does it.)
+started the main task, the stepped run's ``after_io_wait`` hook does it.)
 ``call_soon_threadsafe`` from another thread (or a signal handler) while
 the loop runs is deferred work too: queued, then the run's token wakes the
 I/O wait and that same hook schedules the callback, so it runs in the
@@ -101,20 +101,6 @@ class _MonotonicClock(tether.abc.Clock):
 
     def deadline_to_sleep_time(self, deadline: float) -> float:
         return deadline - time.monotonic()
-
-
-class _DeferredWork(tether.abc.Instrument):
-    """Performs the loop's deferred operations at the start of each step."""
-
-    def __init__(self, loop: TetherLoop) -> None:
-        self.loop = loop
-
-    def after_io_wait(self, timeout: float) -> None:
-        loop = self.loop
-        if loop._deferred and loop._ready:
-            loop._drain_deferred()
-        if bool(loop._debug) != loop._slow_steps_installed:
-            loop._sync_debug_instrument()
 
 
 class _SlowSteps(tether.abc.Instrument):
@@ -225,8 +211,8 @@ else:
 class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
     """asyncio's event loop API over one tether run (see the module docstring)."""
 
-    # Whether a _DeferredWork instrument performs the deferred operations
-    # after each I/O wait (set by __init__; not for a loop made otherwise).
+    # Whether the stepped run's after_io_wait hook (_after_io_wait) performs
+    # the deferred operations (set by __init__; not for a loop made otherwise).
     _drains_deferred_after_io_wait = False
 
     def __init__(self, *, clock: tether.abc.Clock | None = None) -> None:
@@ -234,9 +220,9 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
         self._run = tether.lowlevel.open_stepped_run(
             self._main,
             clock=self._clock,
-            instruments=[_DeferredWork(self)],
             deliver_keyboard_interrupt=False,  # Ctrl-C behaves as in asyncio
             sniffio_name="asyncio",
+            after_io_wait=self._after_io_wait,
         )
         self._init_state()
         self._drains_deferred_after_io_wait = True
@@ -314,6 +300,19 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
         if exc is not None:
             self._raise_after_step = None
             raise exc
+
+    def _after_io_wait(self) -> None:
+        # The stepped run's hook, at the start of each step (inside the run,
+        # after the I/O wait): perform what was deferred meanwhile (a
+        # call_soon_threadsafe from another thread, or anything queued before
+        # the main task had started), and keep the debug instrument in step.
+        if self._deferred and self._ready:
+            self._drain_deferred()
+        if (
+            self._debug is not self._slow_steps_installed  # (the cheap test first)
+            and bool(self._debug) != self._slow_steps_installed
+        ):
+            self._sync_debug_instrument()
 
     def _raise_from_run(self, exc: BaseException) -> None:
         """SystemExit/KeyboardInterrupt in a task or callback: propagate out of
@@ -415,6 +414,9 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
                     firstiter=self._asyncgen_firstiter_hook,
                     finalizer=self._asyncgen_finalizer_hook,
                 )
+                # (Not inlined: debug mode's source tracebacks, cut at
+                # asyncio's DEBUG_STACK_DEPTH frames, rely on this frame
+                # depth to reach exactly the program's outermost frame.)
                 while True:
                     self._step()
                     if self._stopping:
@@ -544,7 +546,8 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
         *args: Any,
         context: contextvars.Context | None = None,
     ) -> asyncio.Handle:
-        self._check_closed()
+        if self._closed:  # (_check_closed(), inlined)
+            raise RuntimeError("Event loop is closed")
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_soon")
@@ -583,12 +586,12 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
         elif self._drains_deferred_after_io_wait:
             # From another thread or a signal handler: queued with the
             # deferred work, which the loop performs right after its I/O wait
-            # (``_DeferredWork``), so the callback runs in the iteration the
+            # (``_after_io_wait``), so the callback runs in the iteration the
             # token's wake-up ends, as asyncio's ready queue has it.
             self._deferred.append((self._soon_now, (_run_handle, handle, None)))
             self._run.token.run_sync_soon(_nothing, idempotent=True)
         else:
-            # (A loop without _DeferredWork: through the run's token; the
+            # (A loop without that hook: through the run's token; the
             # callback joins the queue at the next iteration.)
             self._run.token.run_sync_soon(tether.lowlevel.schedule_callback, _run_handle, handle)
         return handle
@@ -616,7 +619,8 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
     ) -> asyncio.TimerHandle:
         if when is None:
             raise TypeError("when cannot be None")
-        self._check_closed()
+        if self._closed:  # (_check_closed(), inlined)
+            raise RuntimeError("Event loop is closed")
         if self._debug:
             self._check_thread()
             self._check_callback(callback, "call_at")
@@ -625,7 +629,9 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
             del timer._source_traceback[-1]  # type: ignore[attr-defined]
         timer._scheduled = True  # type: ignore[attr-defined]
         if self._stepping and _get_ident() == self._thread_id:  # (_in_run, inlined)
-            self._schedule_timer(timer)
+            # (_schedule_timer(), inlined: a new timer is not cancelled.)
+            key = id(timer)
+            self._timers[key] = (_schedule_callback_at(when, self._fire_timer, key), timer)
         else:
             self._deferred.append((self._schedule_timer, (timer,)))
         return timer
@@ -679,7 +685,8 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
     def create_task(
         self, coro: Any, *, name: object = None, context: contextvars.Context | None = None
     ) -> Any:
-        self._check_closed()
+        if self._closed:  # (_check_closed(), inlined)
+            raise RuntimeError("Event loop is closed")
         if self._task_factory is None:
             task: Any = Task(coro, loop=self, name=name, context=context)
             if task._source_traceback:

@@ -5,13 +5,15 @@ may block and receives the I/O events. :func:`run` drives it directly;
 this module has the two other drivers: :func:`start_guest_run`, which
 turns each iteration into a callback on a host event loop and blocks in a
 worker thread, and :class:`SteppedRun`, which lets the caller turn the
-crank one iteration at a time.
+crank one iteration at a time. (A stepped run's generator polls for I/O
+itself and yields between iterations: ``step()`` is one ``send()``.)
 """
 
 from __future__ import annotations
 
 import contextlib
 import functools
+import inspect
 import signal
 import sys
 import types
@@ -24,7 +26,7 @@ from .._util import is_main_thread
 from ._context import GLOBAL_RUN_CONTEXT
 from ._exceptions import TetherInternalError
 from ._ki import ki_protection_enabled
-from ._run import setup_runner, unrolled_run
+from ._run import STEP_DONE, setup_runner, unrolled_run
 from ._thread_cache import start_thread_soon
 
 if TYPE_CHECKING:
@@ -170,8 +172,9 @@ class SteppedRun:
     def __init__(self, runner: Runner, gen: Generator[float, Any, None]) -> None:
         self._runner = runner
         self._gen = gen
-        self._timeout: float | None = None
+        self._started = False
         self._done = False
+        self._closed = False
         self._in_step = False
         self._pending_sigint: Callable[[], object] | None = None
 
@@ -254,7 +257,7 @@ class SteppedRun:
         """
         if self._done:
             raise RuntimeError("the run has finished")
-        if self._timeout is None:
+        if not self._started:
             raise RuntimeError("step() the run once before entering it")
         ctx = GLOBAL_RUN_CONTEXT
         current = ctx.__dict__.get("runner")
@@ -267,25 +270,14 @@ class SteppedRun:
         try:
             yield
         finally:
+            # (The next step works out its I/O timeout when it starts, so
+            # whatever the block scheduled is taken into account.)
             ctx.__dict__.pop("runner", None)
-            self._refresh_timeout()
-
-    def _refresh_timeout(self) -> None:
-        # The next step's I/O timeout was worked out at the end of the last
-        # step; work scheduled since (a callback, a nearer deadline) must
-        # shorten it, or step() would block past it.
-        runner = self._runner
-        if self._timeout is None:
-            return
-        if runner.runq:
-            self._timeout = 0.0
-        else:
-            due = runner.clock.deadline_to_sleep_time(runner.deadlines.next_deadline())
-            self._timeout = min(self._timeout, max(0.0, due))
 
     def step(self, max_block: float = inf) -> bool:
         """Run one iteration, blocking in the I/O wait for at most
-        ``max_block`` seconds (less if the run has something due sooner).
+        ``max_block`` seconds (less if the run has something due sooner;
+        zero or less: not at all).
 
         Returns False once the run is done.
         """
@@ -296,12 +288,17 @@ class SteppedRun:
             raise RuntimeError("can't step a tether run from inside another run in this thread")
         self._in_step = True
         try:
-            if self._timeout is None:
+            if not self._started:
                 # Start the generator: it runs the run's set-up and stops
-                # at the first I/O wait, before any task has run.
-                self._timeout = self._gen.send(None)
-            events = self._runner.io_manager.get_events(min(self._timeout, max_block))
-            self._timeout = self._gen.send(events)
+                # at the start of the first step, before any task has run.
+                self._started = True
+                self._gen.send(None)
+            # One iteration. The generator polls for I/O itself when the
+            # poll would not block; otherwise it yields how long to wait
+            # (at most max_block) and we make the wait here, outside it.
+            timeout = self._gen.send(max_block)
+            if timeout != STEP_DONE:
+                self._gen.send(self._runner.io_manager.get_events(timeout))
         except StopIteration:
             self._done = True
             return False
@@ -326,17 +323,26 @@ class SteppedRun:
 
     def close(self) -> None:
         """Abandon the run if it is not done (its tasks are closed without
-        running any more tether code) and release its resources. Idempotent."""
-        if self._done:
+        running any more tether code) and release its resources. Idempotent.
+
+        This includes a run that a :meth:`step` left unfinished by raising
+        (an exception from a signal handler in the I/O wait, say).
+        """
+        if self._closed:
             return
-        self._done = True
+        self._closed = self._done = True
         runner = self._runner
-        runner.abandoned = True
-        if self._timeout is None:
-            # Never started: the generator's cleanup would never run.
+        if not self._started:
+            # Never started: the generator's cleanup would never run. (Check
+            # this first: when a dropped loop is collected, the garbage
+            # collector may already have finalized the generator.)
+            runner.abandoned = True
             self._gen.close()
             runner.close()
             return
+        if inspect.getgeneratorstate(self._gen) == inspect.GEN_CLOSED:
+            return  # finished: its cleanup has released everything
+        runner.abandoned = True
         # Close each task's coroutine now, in a controlled way, rather than
         # leaving them to the garbage collector: nurseries and cancel scopes
         # see that their run was abandoned and unwind without touching it.
@@ -365,6 +371,7 @@ def open_stepped_run(
     strict_exception_groups: bool = True,
     deliver_keyboard_interrupt: bool = True,
     sniffio_name: str | None = None,
+    after_io_wait: Callable[[], object] | None = None,
 ) -> SteppedRun:
     """Create a :class:`SteppedRun` for ``async_fn(*args)``; nothing runs
     until its first :meth:`~SteppedRun.step`.
@@ -379,7 +386,24 @@ def open_stepped_run(
     ``sniffio_name``: what the run tells :mod:`sniffio` during its steps
     (default: tether's own name; an asyncio-compatible loop says
     ``"asyncio"``, so libraries take their asyncio code path).
+
+    ``after_io_wait``: a function the run calls with no arguments at the
+    start of every step, inside the run, right after the I/O wait and the
+    wake-ups it brought, before due timers fire and before the step's batch
+    is taken from the run queue: what it schedules (with
+    :func:`schedule_callback`, :func:`reschedule`...) runs in that same
+    step, after the tasks the I/O woke. An event-loop layer uses it to
+    perform work queued between steps. It is a plain call, cheaper than an
+    instrument's ``after_io_wait`` hook (which stays available); it must not
+    raise: an exception from it crashes the run, which then ends with
+    :exc:`~tether.TetherInternalError`.
+
+    A step polls for I/O every time, as stock asyncio's loop does, except
+    when that poll could only come back empty: with no fd registered and no
+    wake-up pending, a step that would not block skips the system call.
     """
+    if after_io_wait is not None and not callable(after_io_wait):
+        raise TypeError(f"after_io_wait must be callable or None, not {after_io_wait!r}")
     # Creating one inside a run is fine (it may be stepped by another
     # thread, or later); stepping it there is not.
     runner = setup_runner(
@@ -392,7 +416,8 @@ def open_stepped_run(
     )
     runner.steps_per_io_poll = 0
     runner.sniffio_name = sniffio_name
-    runner.leave_context_between_steps = True
+    runner.stepped = True
+    runner.after_io_wait_hook = after_io_wait
     # Several stepped runs may take turns in one thread: none of them claims
     # the process-wide signal wake-up fd.
     gen = unrolled_run(runner, async_fn, args, host_uses_signal_set_wakeup_fd=True)

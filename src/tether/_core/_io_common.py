@@ -12,7 +12,15 @@ if TYPE_CHECKING:
 
 
 class IOManager(Protocol):
-    """The run loop's view of an I/O backend (epoll, kqueue)."""
+    """The run loop's view of an I/O backend (epoll, kqueue).
+
+    Besides these methods the run loop reads one attribute: ``_registered``,
+    the backend's table of everything registered with the kernel other
+    than its own wake-up socket (empty when nothing else is). A stepped run
+    skips a zero-timeout poll while it is empty and no wake-up is pending,
+    since that poll could only come back empty; a backend must therefore
+    keep an entry there for as long as the kernel may report an fd.
+    """
 
     def get_events(self, timeout: float) -> object:
         """Block for at most ``timeout`` seconds; return what happened."""

@@ -17,8 +17,10 @@ the I/O events, and then:
 
 The driver does the blocking: :func:`run` calls the I/O manager directly;
 guest mode (:func:`start_guest_run`) blocks in a worker thread and hands
-each tick to the host loop; :class:`SteppedRun` lets a caller turn the crank
-one iteration at a time. Because the generator owns all scheduler state,
+each tick to the host loop. :class:`SteppedRun` lets a caller turn the crank
+one iteration at a time; there the generator polls for I/O itself and
+yields *between* iterations (receiving the driver's ``max_block``), so one
+step is one ``send()``. Because the generator owns all scheduler state,
 every driver gets identical semantics.
 
 Stepping a task is ``coro.send(value)`` inside the task's context, then a
@@ -103,6 +105,10 @@ _STEPS_PER_IO_POLL: Final = 64
 # in instead (see Runner.start_interrupted_task).
 START_INTERRUPTED: Final = Value("start interrupted")
 _RESTART: Final = Value("restart")
+
+# What a stepped run's generator yields when a step is over (any other value
+# is an I/O wait for the driver to make; see SteppedRun.step).
+STEP_DONE: Final = -1.0
 
 # Opt-in, for tests: shuffle each batch (seeded, so an order can be replayed).
 SHUFFLE_ENV_VAR: Final = "TETHER_SHUFFLE_SCHEDULING_SEED"
@@ -199,7 +205,7 @@ class Runner:
         self.main_task_outcome: Outcome[Any] | None = None
         self.system_nursery: Nursery | None = None
         self.system_context = contextvars.copy_context()
-        self.entry_queue = EntryQueue(io_manager.force_wakeup)
+        self.entry_queue = EntryQueue(self.force_wakeup)
         self.entry_task: Task | None = None
         self.entry_task_parked = False
         self._token: TetherToken | None = None
@@ -216,10 +222,16 @@ class Runner:
         self.crash_errors: list[BaseException] = []
         self.guest_tick_scheduled = False
         self.guest_state: _GuestState | None = None
-        # Stepped runs poll (and yield to their driver) every iteration, and
-        # leave the thread outside the run between steps.
+        # Stepped runs poll every iteration, and leave the thread outside the
+        # run between steps (see unrolled_run).
         self.steps_per_io_poll = _STEPS_PER_IO_POLL
-        self.leave_context_between_steps = False
+        self.stepped = False
+        # A stepped run's after_io_wait hook (see open_stepped_run).
+        self.after_io_wait_hook: Callable[[], object] | None = None
+        # Set (after the write) by force_wakeup: the wake-up socket may hold a
+        # byte that only a poll drains. Lets a stepped run skip its zero-timeout
+        # poll while nothing is registered (see unrolled_run).
+        self.wakeup_pending = False
         self.sniffio_name: str | None = None  # None: tether's own name
         self.abandoned = False  # set by start_guest_run
         seed = os.environ.get(SHUFFLE_ENV_VAR)
@@ -229,6 +241,8 @@ class Runner:
 
     def force_wakeup(self) -> None:
         self.io_manager.force_wakeup()
+        # After the write, so a poll that sees the flag sees the byte too.
+        self.wakeup_pending = True
 
     def deadline_changed(self) -> None:
         """Guest mode: the host may be blocked with a stale timeout."""
@@ -609,7 +623,8 @@ def unrolled_run(
     ctx = GLOBAL_RUN_CONTEXT
     ctx.runner = runner
     announced_before = _sniffio.enter(runner.sniffio_name)
-    shares_thread = runner.is_guest or runner.leave_context_between_steps
+    stepped = runner.stepped
+    shares_thread = runner.is_guest or stepped
     try:
         if not host_uses_signal_set_wakeup_fd:
             runner.io_manager._force_wakeup.wakeup_on_signals()
@@ -633,6 +648,19 @@ def unrolled_run(
         Wait_ = WaitTaskRescheduled
         handle_msg = runner.handle_msg
         task_exited = runner.task_exited
+        # Thread-locals are read and written through their per-thread dicts:
+        # an attribute access on a threading.local costs ~60 ns, a dict
+        # operation a fifth of that. A dict is fetched again whenever the
+        # generator may have been resumed in another thread (a stepped run
+        # may be stepped from any thread); within one send() it stays valid.
+        ctx_dict = ctx.__dict__
+        # A stepped run enters and leaves the run once per step: sniffio's
+        # thread-local is set directly (enter()/leave() calls would show).
+        sniff = _sniffio.THREAD_LOCAL if stepped else None
+        sniff_dict: dict[str, Any] = sniff.__dict__ if sniff is not None else {}
+        after_io_wait_hook = runner.after_io_wait_hook
+        max_block = inf
+        announced: str | None = None
 
         # Start "due", so the first iteration always yields to the driver
         # (guest mode relies on that to report start-up errors at once).
@@ -647,6 +675,22 @@ def unrolled_run(
                 # checked below.
                 pass
             else:
+                if stepped:
+                    # Between two steps the thread is outside the run; the
+                    # driver's next step() resumes here with its max_block.
+                    if sniff is not None:
+                        sniff_dict["name"] = announced_before
+                    del ctx_dict["runner"]
+                    max_block = yield STEP_DONE
+                    ctx_dict = ctx.__dict__
+                    ctx_dict["runner"] = runner
+                    if sniff is not None:
+                        sniff_dict = sniff.__dict__
+                        announced_before = sniff_dict.get("name")
+                        announced = runner.sniffio_name
+                        if announced is None:
+                            announced = _sniffio.LIBRARY_NAME[0]
+                        sniff_dict["name"] = announced
                 if runner.runq:
                     timeout = 0.0
                 else:
@@ -666,17 +710,51 @@ def unrolled_run(
 
                 if "before_io_wait" in instruments:
                     instruments.call("before_io_wait", timeout)
-                if shares_thread:
+                if stepped:
+                    # A stepped run polls here, inside the step.
+                    if timeout > max_block:
+                        timeout = max_block
+                    if timeout > 0:
+                        # Blocking: the driver waits (as the other drivers
+                        # do), outside the run, so that a signal handler
+                        # running meanwhile sees the thread as between steps
+                        # (and wakes the wait), and what it raises comes out
+                        # of step() rather than out of this generator.
+                        if sniff is not None:
+                            sniff_dict["name"] = announced_before
+                        del ctx_dict["runner"]
+                        runner.wakeup_pending = False
+                        events = yield timeout
+                        ctx_dict = ctx.__dict__
+                        ctx_dict["runner"] = runner
+                        if sniff is not None:
+                            sniff_dict = sniff.__dict__
+                            sniff_dict["name"] = announced
+                        io_manager.process_events(events)
+                    elif runner.wakeup_pending or io_manager._registered:
+                        runner.wakeup_pending = False
+                        io_manager.process_events(io_manager.get_events(0.0))
+                    # Otherwise nothing but the wake-up socket is registered
+                    # and nothing has written to it since the last poll: a
+                    # zero-timeout poll could only come back empty, so the
+                    # system call is skipped. (Stock asyncio polls each
+                    # iteration; with no fd registered, that poll cannot
+                    # change what runs, or in which order.)
+                    if after_io_wait_hook is not None:
+                        try:
+                            after_io_wait_hook()
+                        except BaseException as exc:
+                            runner.crash(exc)
+                elif shares_thread:
                     _sniffio.leave(announced_before)
-                    if runner.leave_context_between_steps:
-                        del ctx.runner
                     events = yield timeout
-                    ctx.runner = runner
+                    ctx_dict = ctx.__dict__  # (the host's thread)
                     announced_before = _sniffio.enter(runner.sniffio_name)
+                    io_manager.process_events(events)
                 else:
                     events = yield timeout
+                    io_manager.process_events(events)
                 steps_since_poll = 0
-                io_manager.process_events(events)
                 if "after_io_wait" in instruments:
                     instruments.call("after_io_wait", timeout)
             if entry_queue.queue or entry_queue.idempotent_queue:
@@ -709,11 +787,11 @@ def unrolled_run(
             # costs more than a tenth of a bare checkpoint.
             for item in batch:
                 if type(item) is not Task_:
-                    ctx.__dict__.pop("task", None)
+                    ctx_dict.pop("task", None)
                     item._run()  # type: ignore[union-attr]
                     continue
                 task = item
-                ctx.task = task
+                ctx_dict["task"] = task
                 if instruments and "before_task_step" in instruments:
                     instruments.call("before_task_step", task)
                 next_send = task._next_send
@@ -763,7 +841,7 @@ def unrolled_run(
                     result = None
                 if instruments and "after_task_step" in instruments:
                     instruments.call("after_task_step", task)
-            ctx.__dict__.pop("task", None)
+            ctx_dict.pop("task", None)
             del batch
 
         # Everything has exited.
@@ -790,10 +868,13 @@ def unrolled_run(
     except BaseException as exc:
         raise TetherInternalError("internal error in tether - please file a bug!") from exc
     finally:
-        _sniffio.leave(announced_before)
+        if ctx.__dict__.get("runner") is runner:
+            _sniffio.leave(announced_before)
+            ctx.__dict__.pop("task", None)
+            del ctx.runner
+        # (Otherwise a stepped run closed between steps: it has left the
+        # thread already, which may be inside another run by now.)
         runner.close()
-        ctx.__dict__.pop("runner", None)
-        ctx.__dict__.pop("task", None)
 
 
 # -- entry points -----------------------------------------------------------------

@@ -21,6 +21,11 @@ try:
 except ImportError:  # pragma: no cover - sniffio is a test dependency here
     _sniffio_local = None
 
+# sniffio's thread-local (its ``name`` attribute is what sniffio reports), or
+# None without sniffio: the run loop sets it directly around each stepped
+# run's step, where a call to enter()/leave() per step shows in the profile.
+THREAD_LOCAL: Any = _sniffio_local
+
 # A one-element list so install_as_trio() can switch it.
 LIBRARY_NAME = ["tether"]
 
