@@ -13,18 +13,20 @@ from __future__ import annotations
 
 import errno
 import socket as _stdlib_socket
-from typing import final, overload
+from typing import NoReturn, final, overload
 
 from ._abc import HalfCloseableStream, Listener
 from ._conflict import ConflictDetector
 from ._core import (
     BrokenResourceError,
+    BusyResourceError,
     ClosedResourceError,
     cancel_shielded_checkpoint,
     checkpoint,
-    checkpoint_if_cancelled,
-    wait_writable,
+    wait_task_rescheduled,
 )
+from ._core._context import GLOBAL_RUN_CONTEXT
+from ._core._traps import cancel_point_task
 from ._socket import SocketType, _SocketType
 
 DEFAULT_RECEIVE_SIZE = 65536
@@ -33,24 +35,15 @@ DEFAULT_RECEIVE_SIZE = 65536
 _CLOSED_ERRNOS = frozenset({errno.EBADF, errno.ENOTSOCK})
 
 
-class _Translate:
-    """A context manager turning socket errors into stream errors."""
-
-    __slots__ = ()
-
-    def __enter__(self) -> None:
-        return None
-
-    def __exit__(
-        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: object
-    ) -> None:
-        if isinstance(exc, OSError):
-            if exc.errno in _CLOSED_ERRNOS:
-                raise ClosedResourceError("this socket was already closed") from None
-            raise BrokenResourceError(f"socket connection broken: {exc}") from exc
+_SENDING = "another task is sending on this SocketStream"
 
 
-_translate_errors = _Translate()
+def _translate(exc: OSError) -> NoReturn:
+    """Raise the stream error for a socket error (called in an ``except``
+    block, so ``exc`` becomes the new error's context)."""
+    if exc.errno in _CLOSED_ERRNOS:
+        raise ClosedResourceError("this socket was already closed") from None
+    raise BrokenResourceError(f"socket connection broken: {exc}") from exc
 
 
 def _check_stream_socket(socket: SocketType, what: str) -> None:
@@ -85,13 +78,15 @@ class SocketStream(HalfCloseableStream):
         ValueError: if it is not a ``SOCK_STREAM`` socket.
     """
 
-    __slots__ = ("_receive_guard", "_send_guard", "socket")
+    __slots__ = ("_receiving", "_sending", "socket")
 
     def __init__(self, socket: SocketType) -> None:
         _check_stream_socket(socket, "SocketStream")
         self.socket = socket
-        self._send_guard = ConflictDetector("another task is sending on this SocketStream")
-        self._receive_guard = ConflictDetector("another task is receiving on this SocketStream")
+        # One task at a time per direction (what ConflictDetector does,
+        # inlined: these flags are checked on every send and receive).
+        self._sending = False
+        self._receiving = False
         if socket.family in (_stdlib_socket.AF_INET, _stdlib_socket.AF_INET6):
             try:
                 socket.setsockopt(_stdlib_socket.IPPROTO_TCP, _stdlib_socket.TCP_NODELAY, True)
@@ -107,6 +102,11 @@ class SocketStream(HalfCloseableStream):
     def __repr__(self) -> str:
         return f"<tether.SocketStream {self.socket!r}>"
 
+    def _enter_send(self) -> None:
+        if self._sending:
+            raise BusyResourceError(_SENDING)
+        self._sending = True
+
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         """Send all of ``data``.
 
@@ -117,40 +117,93 @@ class SocketStream(HalfCloseableStream):
             tether.ClosedResourceError: if the stream was closed, or
                 :meth:`send_eof` was called.
         """
-        if self.socket.did_shutdown_SHUT_WR:
-            raise ClosedResourceError("can't send data after sending EOF")
-        with self._send_guard, _translate_errors, memoryview(data) as view:
-            if not view:
-                if self.socket.fileno() == -1:
-                    raise ClosedResourceError("this socket was already closed")
-                await checkpoint()
-                return
-            sock = self.socket
-            if type(sock) is not _SocketType:
-                # A custom socket: only its public async API.
-                total = 0
-                while total < len(view):
-                    with view[total:] as remaining:
-                        total += await sock.send(remaining)
-                return
-            raw = sock._sock
-            send = raw.send
-            await checkpoint_if_cancelled()
-            waited = False
-            total = 0
-            length = len(view)
-            while total < length:
+        sock = self.socket
+        if type(sock) is _SocketType and type(data) is bytes and data:
+            # The common case, written out: one send(2) takes it all.
+            if sock._did_shutdown_SHUT_WR:
+                raise ClosedResourceError("can't send data after sending EOF")
+            if self._sending:
+                raise BusyResourceError(_SENDING)
+            self._sending = True
+            try:
+                cancel_point_task()
                 try:
-                    if total:
-                        with view[total:] as remaining:
-                            total += send(remaining)
-                    else:
-                        total += send(view)
+                    sent = sock._sock.send(data)
                 except BlockingIOError:
-                    await wait_writable(raw)
-                    waited = True
-            if not waited:
-                await cancel_shielded_checkpoint()
+                    sent = -1
+                if sent == len(data):
+                    await cancel_shielded_checkpoint()
+                    return
+                with memoryview(data) as view:
+                    await self._send_rest(sock, view, max(sent, 0), sent < 0)
+            except OSError as exc:
+                _translate(exc)
+            finally:
+                self._sending = False
+            return
+        if sock.did_shutdown_SHUT_WR:
+            raise ClosedResourceError("can't send data after sending EOF")
+        if self._sending:
+            raise BusyResourceError(_SENDING)
+        self._sending = True
+        try:
+            with memoryview(data) as view:
+                if (view.itemsize != 1 or view.ndim != 1) and view.c_contiguous:
+                    # Count and slice in bytes, as send(2) counts (an
+                    # array("i") has 4 bytes per item).
+                    with view.cast("B") as flat:
+                        await self._send_view(sock, flat)
+                else:
+                    await self._send_view(sock, view)
+        except OSError as exc:
+            _translate(exc)
+        finally:
+            self._sending = False
+
+    async def _send_view(self, sock: SocketType, view: memoryview) -> None:
+        length = len(view)
+        if not length:
+            if sock.fileno() == -1:
+                raise ClosedResourceError("this socket was already closed")
+            await checkpoint()
+            return
+        if type(sock) is not _SocketType:
+            # A custom socket: only its public async API.
+            total = 0
+            while total < length:
+                with view[total:] as remaining:
+                    total += await sock.send(remaining)
+            return
+        cancel_point_task()
+        await self._send_rest(sock, view, 0, False)
+
+    @staticmethod
+    async def _send_rest(sock: _SocketType, view: memoryview, total: int, blocked: bool) -> None:
+        # send_all's loop, from ``total`` bytes sent (``blocked``: the last
+        # send failed with EAGAIN). A full buffer is waited out; if there
+        # was no wait, end with the schedule point that makes send_all a
+        # checkpoint.
+        send = sock._sock.send
+        length = len(view)
+        waited = False
+        while True:
+            if blocked:
+                await sock._wait_retry(False)
+                waited = True
+            try:
+                if total:
+                    with view[total:] as remaining:
+                        total += send(remaining)
+                else:
+                    total += send(view)
+            except BlockingIOError:
+                blocked = True
+                continue
+            blocked = False
+            if total >= length:
+                break
+        if not waited:
+            await cancel_shielded_checkpoint()
 
     async def wait_send_all_might_not_block(self) -> None:
         """Block until the socket's send buffer has room.
@@ -159,11 +212,16 @@ class SocketStream(HalfCloseableStream):
             tether.BusyResourceError: if another task is sending.
             tether.ClosedResourceError: if the stream was closed.
         """
-        with self._send_guard:
+        self._enter_send()
+        try:
             if self.socket.fileno() == -1:
                 raise ClosedResourceError("this socket was already closed")
-            with _translate_errors:
+            try:
                 await self.socket.wait_writable()
+            except OSError as exc:
+                _translate(exc)
+        finally:
+            self._sending = False
 
     async def send_eof(self) -> None:
         """Shut down the sending direction (``shutdown(SHUT_WR)``); receiving
@@ -173,12 +231,17 @@ class SocketStream(HalfCloseableStream):
             tether.BusyResourceError: if another task is sending.
             tether.ClosedResourceError: if the stream was closed.
         """
-        with self._send_guard:
+        self._enter_send()
+        try:
             await checkpoint()
             if self.socket.did_shutdown_SHUT_WR:
                 return
-            with _translate_errors:
+            try:
                 self.socket.shutdown(_stdlib_socket.SHUT_WR)
+            except OSError as exc:
+                _translate(exc)
+        finally:
+            self._sending = False
 
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Receive at most ``max_bytes`` (default 64 KiB); ``b""`` at end of file.
@@ -193,8 +256,41 @@ class SocketStream(HalfCloseableStream):
             max_bytes = DEFAULT_RECEIVE_SIZE
         if max_bytes < 1:
             raise ValueError("max_bytes must be >= 1")
-        with self._receive_guard, _translate_errors:
-            return await self.socket.recv(max_bytes)
+        if self._receiving:
+            raise BusyResourceError("another task is receiving on this SocketStream")
+        self._receiving = True
+        try:
+            sock = self.socket
+            if type(sock) is not _SocketType:
+                return await sock.recv(max_bytes)
+            # _SocketType.recv written out: one coroutine frame less to
+            # suspend and resume on the hot path.
+            cancel_point_task()
+            raw = sock._sock
+            state = sock._io_state
+            if state is None or not state.read_blocked or state.fd != raw.fileno():
+                try:
+                    data = raw.recv(max_bytes)
+                except BlockingIOError:
+                    pass
+                except BaseException:
+                    await cancel_shielded_checkpoint()
+                    raise
+                else:
+                    await cancel_shielded_checkpoint()
+                    return data
+            while True:
+                await wait_task_rescheduled(
+                    GLOBAL_RUN_CONTEXT.runner.io_manager.arm_retry(raw.fileno(), sock, True)
+                )
+                try:
+                    return raw.recv(max_bytes)
+                except BlockingIOError:
+                    pass
+        except OSError as exc:
+            _translate(exc)
+        finally:
+            self._receiving = False
 
     async def aclose(self) -> None:
         """Close the stream and its socket (a checkpoint; never blocks)."""

@@ -2,12 +2,18 @@
 
 Every blocking operation follows one pattern (``_SocketType._nonblocking_helper``):
 check for cancellation, try the non-blocking system call at once, and only if
-it raises :exc:`BlockingIOError` wait for readiness with
-``wait_readable``/``wait_writable`` and retry. A call that succeeds (or fails)
-at once still yields to the scheduler afterwards (a cancel-shielded
-checkpoint), so every operation is a full checkpoint, and errors such as
-"``accept`` before ``listen``" surface immediately instead of waiting for a
-readiness event that may never come.
+it raises :exc:`BlockingIOError` wait for readiness and retry. A call that
+succeeds (or fails) at once still yields to the scheduler afterwards (a
+cancel-shielded checkpoint), so every operation is a full checkpoint, and
+errors such as "``accept`` before ``listen``" surface immediately instead of
+waiting for a readiness event that may never come.
+
+The wait after ``EAGAIN`` goes through the I/O manager's ``arm_retry``
+rather than :func:`tether.lowlevel.wait_readable`: on epoll the socket's
+registration is kept (edge-triggered) for the life of the socket, so such a
+wait makes no system call, and while the manager knows the last call failed
+with ``EAGAIN`` and no readiness event came since, the next call of that
+direction waits at once instead of failing again.
 
 Blocking resolver calls (``getaddrinfo`` of a real hostname, ``getnameinfo``,
 ``getprotobyname``) run in a worker thread and are abandoned on cancellation.
@@ -30,19 +36,28 @@ from ._core import (
     in_tether_run,
     notify_closing,
     wait_readable,
+    wait_task_rescheduled,
     wait_writable,
 )
+from ._core._context import GLOBAL_RUN_CONTEXT
+from ._core._traps import cancel_point_task
 from ._idna import encode_hostname as encode_hostname
 from ._threads import to_thread_run_sync
 
 if TYPE_CHECKING:
-    from collections.abc import Awaitable, Callable, Iterable
+    from collections.abc import Callable, Iterable
     from types import TracebackType
     from typing import Self
 
     from ._abc import HostnameResolver, SocketFactory
+    from ._core._io_epoll import _FdState
 
 T = TypeVar("T")
+
+# recv flags with which EAGAIN does not mean "nothing to read" (urgent data,
+# the error queue): such calls wait with a plain wait_readable, which
+# re-checks readiness, and neither use nor update the EAGAIN cache.
+_RECHECK_FLAGS = _stdlib_socket.MSG_OOB | getattr(_stdlib_socket, "MSG_ERRQUEUE", 0)
 
 #: A socket address: its shape depends on the family (a ``(host, port)``
 #: tuple for IPv4, a 4-tuple for IPv6, a path for ``AF_UNIX``...).
@@ -516,7 +531,7 @@ class SocketType:
 
 
 class _SocketType(SocketType):
-    __slots__ = ("_did_shutdown_SHUT_WR", "_sock")
+    __slots__ = ("_did_shutdown_SHUT_WR", "_io_state", "_sock")
 
     def __init__(self, sock: _stdlib_socket.socket) -> None:
         if type(sock) is not _stdlib_socket.socket:
@@ -525,6 +540,9 @@ class _SocketType(SocketType):
         self._sock = sock
         sock.setblocking(False)
         self._did_shutdown_SHUT_WR = False
+        # The I/O manager's state for our fd, cached by ``arm_retry`` (epoll
+        # only); None until the first wait.
+        self._io_state: _FdState | None = None
 
     def __repr__(self) -> str:
         return repr(self._sock).replace("socket.socket", "tether.socket.socket", 1)
@@ -630,14 +648,45 @@ class _SocketType(SocketType):
             local=local,
         )
 
-    async def _nonblocking_helper(
-        self,
-        wait_fn: Callable[[_stdlib_socket.socket], Awaitable[None]],
-        fn: Callable[..., T],
-        *args: Any,
-    ) -> T:
+    async def _wait_retry(self, readable: bool) -> None:
+        """Wait until the socket is readable (or writable), right after a
+        call failed with ``EAGAIN`` (see the module docstring)."""
+        await wait_task_rescheduled(
+            GLOBAL_RUN_CONTEXT.runner.io_manager.arm_retry(self._sock.fileno(), self, readable)
+        )
+
+    def _known_blocked(self, readable: bool) -> bool:
+        """Whether the I/O manager knows the call would fail with ``EAGAIN``:
+        it did, and no readiness event came since."""
+        state = self._io_state
+        if state is None or state.fd != self._sock.fileno():
+            return False
+        return state.read_blocked if readable else state.write_blocked
+
+    async def _nonblocking_helper(self, readable: bool, fn: Callable[..., T], *args: Any) -> T:
         # Try at once; yield (shielded) after an immediate success or error;
         # wait for readiness only after BlockingIOError.
+        cancel_point_task()
+        if not self._known_blocked(readable):
+            try:
+                result = fn(*args)
+            except BlockingIOError:
+                pass
+            except BaseException:
+                await cancel_shielded_checkpoint()
+                raise
+            else:
+                await cancel_shielded_checkpoint()
+                return result
+        while True:
+            await self._wait_retry(readable)
+            try:
+                return fn(*args)
+            except BlockingIOError:
+                pass
+
+    async def _nonblocking_recheck(self, fn: Callable[..., T], *args: Any) -> T:
+        # _nonblocking_helper for reads with _RECHECK_FLAGS.
         await checkpoint_if_cancelled()
         try:
             result = fn(*args)
@@ -649,9 +698,8 @@ class _SocketType(SocketType):
         else:
             await cancel_shielded_checkpoint()
             return result
-        sock = self._sock
         while True:
-            await wait_fn(sock)
+            await wait_readable(self._sock)
             try:
                 return fn(*args)
             except BlockingIOError:
@@ -667,7 +715,7 @@ class _SocketType(SocketType):
         self._sock.bind(address)
 
     async def accept(self) -> tuple[SocketType, AddressFormat]:
-        sock, addr = await self._nonblocking_helper(wait_readable, self._sock.accept)
+        sock, addr = await self._nonblocking_helper(True, self._sock.accept)
         return _SocketType(sock), addr
 
     async def connect(self, address: AddressFormat) -> None:
@@ -695,39 +743,66 @@ class _SocketType(SocketType):
             raise OSError(err, f"Error connecting to {address!r}: {os.strerror(err)}")
 
     async def recv(self, bufsize: int, flags: int = 0, /) -> bytes:
-        return await self._nonblocking_helper(wait_readable, self._sock.recv, bufsize, flags)
+        # _nonblocking_helper written out, without its extra coroutine frame.
+        if flags & _RECHECK_FLAGS:
+            return await self._nonblocking_recheck(self._sock.recv, bufsize, flags)
+        await checkpoint_if_cancelled()
+        sock = self._sock
+        state = self._io_state
+        if state is None or not state.read_blocked or state.fd != sock.fileno():
+            try:
+                data = sock.recv(bufsize, flags)
+            except BlockingIOError:
+                pass
+            except BaseException:
+                await cancel_shielded_checkpoint()
+                raise
+            else:
+                await cancel_shielded_checkpoint()
+                return data
+        while True:
+            await wait_task_rescheduled(
+                GLOBAL_RUN_CONTEXT.runner.io_manager.arm_retry(sock.fileno(), self, True)
+            )
+            try:
+                return sock.recv(bufsize, flags)
+            except BlockingIOError:
+                pass
 
     async def recv_into(self, buffer: Buffer, nbytes: int = 0, flags: int = 0, /) -> int:
-        return await self._nonblocking_helper(
-            wait_readable, self._sock.recv_into, buffer, nbytes, flags
-        )
+        if flags & _RECHECK_FLAGS:
+            return await self._nonblocking_recheck(self._sock.recv_into, buffer, nbytes, flags)
+        return await self._nonblocking_helper(True, self._sock.recv_into, buffer, nbytes, flags)
 
     async def recvfrom(self, bufsize: int, flags: int = 0, /) -> tuple[bytes, AddressFormat]:
-        return await self._nonblocking_helper(wait_readable, self._sock.recvfrom, bufsize, flags)
+        if flags & _RECHECK_FLAGS:
+            return await self._nonblocking_recheck(self._sock.recvfrom, bufsize, flags)
+        return await self._nonblocking_helper(True, self._sock.recvfrom, bufsize, flags)
 
     async def recvfrom_into(
         self, buffer: Buffer, nbytes: int = 0, flags: int = 0, /
     ) -> tuple[int, AddressFormat]:
-        return await self._nonblocking_helper(
-            wait_readable, self._sock.recvfrom_into, buffer, nbytes, flags
-        )
+        if flags & _RECHECK_FLAGS:
+            return await self._nonblocking_recheck(self._sock.recvfrom_into, buffer, nbytes, flags)
+        return await self._nonblocking_helper(True, self._sock.recvfrom_into, buffer, nbytes, flags)
 
     async def recvmsg(
         self, bufsize: int, ancbufsize: int = 0, flags: int = 0, /
     ) -> tuple[bytes, list[tuple[int, int, bytes]], int, Any]:
-        return await self._nonblocking_helper(
-            wait_readable, self._sock.recvmsg, bufsize, ancbufsize, flags
-        )
+        if flags & _RECHECK_FLAGS:
+            return await self._nonblocking_recheck(self._sock.recvmsg, bufsize, ancbufsize, flags)
+        return await self._nonblocking_helper(True, self._sock.recvmsg, bufsize, ancbufsize, flags)
 
     async def recvmsg_into(
         self, buffers: Iterable[Buffer], ancbufsize: int = 0, flags: int = 0, /
     ) -> tuple[int, list[tuple[int, int, bytes]], int, Any]:
-        return await self._nonblocking_helper(
-            wait_readable, self._sock.recvmsg_into, buffers, ancbufsize, flags
-        )
+        fn = self._sock.recvmsg_into
+        if flags & _RECHECK_FLAGS:
+            return await self._nonblocking_recheck(fn, buffers, ancbufsize, flags)
+        return await self._nonblocking_helper(True, fn, buffers, ancbufsize, flags)
 
     async def send(self, data: Buffer, flags: int = 0, /) -> int:
-        return await self._nonblocking_helper(wait_writable, self._sock.send, data, flags)
+        return await self._nonblocking_helper(False, self._sock.send, data, flags)
 
     @overload
     async def sendto(self, data: Buffer, address: AddressFormat, /) -> int: ...
@@ -738,7 +813,7 @@ class _SocketType(SocketType):
             raise TypeError(f"sendto() takes 2 or 3 arguments ({len(args)} given)")
         resolved = await self._resolve(args[-1], local=False)
         return await self._nonblocking_helper(
-            wait_writable, self._sock.sendto, *args[:-1], resolved
+            False, self._sock.sendto, *args[:-1], resolved
         )
 
     async def sendmsg(
@@ -752,5 +827,5 @@ class _SocketType(SocketType):
         if address is not None:
             address = await self._resolve(address, local=False)
         return await self._nonblocking_helper(
-            wait_writable, self._sock.sendmsg, buffers, ancdata, flags, address
+            False, self._sock.sendmsg, buffers, ancdata, flags, address
         )

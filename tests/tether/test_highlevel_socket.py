@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import array
 import socket as stdlib_socket
 import struct
 
@@ -84,6 +85,26 @@ async def test_large_send_all_with_concurrent_receiver() -> None:
         nursery.start_soon(receiver)
         await client.send_all(memoryview(payload))
     assert received == payload
+
+
+async def test_send_all_counts_bytes_not_items() -> None:
+    # An array of 4-byte ints that takes several partial sends: send_all
+    # must count what send(2) reports (bytes), not the view's items.
+    a, b = tsocket.socketpair()
+    a.setsockopt(stdlib_socket.SOL_SOCKET, stdlib_socket.SO_SNDBUF, 4096)
+    payload = array.array("i", range(200_000))
+    received = bytearray()
+    sender, receiver = tether.SocketStream(a), tether.SocketStream(b)
+    async with sender, receiver, tether.open_nursery() as nursery:
+
+        async def receive() -> None:
+            while len(received) < len(payload) * payload.itemsize:
+                received.extend(await receiver.receive_some())
+
+        nursery.start_soon(receive)
+        with tether.fail_after(10):
+            await sender.send_all(memoryview(payload))
+    assert bytes(received) == payload.tobytes()
 
 
 async def test_busy_senders_and_receivers() -> None:

@@ -528,3 +528,34 @@ def test_the_kqueue_is_closed_with_the_run() -> None:
 
     fake = tether.run(main)
     assert fake.closed
+
+
+async def test_socket_layer_waits_are_one_shot_registrations() -> None:
+    """The socket layer's wait after EAGAIN (``arm_retry``) is a plain
+    one-shot registration here: no cached state, so no call is ever skipped."""
+    a, b = tether.socket.socketpair()
+    with a, b:
+        fd = a.fileno()
+        got: list[bytes] = []
+
+        async def receive() -> None:
+            got.append(await a.recv(10))
+
+        async with tether.open_nursery() as nursery:
+            nursery.start_soon(receive)
+            await wait_all_tasks_blocked()
+            assert user_keys() == {(fd, KQ_FILTER_READ)}
+            assert kernel().registered[(fd, KQ_FILTER_READ)] & KQ_EV_ONESHOT
+            with pytest.raises(tether.BusyResourceError):
+                await a.recv(10)
+            await b.send(b"x")
+        assert got == [b"x"]
+        assert user_keys() == set()
+        assert a._io_state is None  # type: ignore[attr-defined]
+
+        # Cancelled while registered: the registration goes with the task.
+        with tether.move_on_after(0.01) as scope:
+            await a.recv(10)
+        assert scope.cancelled_caught
+        assert user_keys() == set()
+        assert io_statistics().tasks_waiting == 0

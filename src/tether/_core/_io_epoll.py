@@ -1,15 +1,33 @@
 """The epoll I/O manager (Linux).
 
 Each file descriptor may have at most one task waiting to read and one
-waiting to write. Registrations use ``EPOLLONESHOT``: when an event fires,
-epoll disarms the fd, we wake the waiter(s), and the next wait re-arms it
-with one ``epoll_ctl``. That keeps the kernel's state equal to ours without
-ever having to ask it.
+waiting to write, and at most one persistent watch per direction. The
+kernel's registration for an fd is in one of two modes:
 
-One subtlety: epoll tracks *file descriptions*, but we register *file
-descriptors*. If user code closes an fd behind our back, the kernel drops
-the registration on its own; :func:`notify_closing` is the polite way, which
-also wakes the waiters with :exc:`~tether.ClosedResourceError`.
+* **edge mode** (fds that only tasks wait on): registered with
+  ``EPOLLET`` the first time a task waits, for the directions waited on so
+  far, and kept for the life of the fd (until :func:`notify_closing`, or
+  until the kernel drops it because the file was closed). An event wakes the
+  waiting task, if any, and needs no system call. A plain ``wait_readable``
+  / ``wait_writable`` still makes one ``epoll_ctl`` call per wait: that
+  re-checks the fd's current readiness, so a wait on an fd that is already
+  ready returns at once, exactly as a one-shot registration would. Only the
+  socket layer, which waits right after a system call failed with
+  ``EAGAIN``, skips it (:meth:`EpollIOManager.arm_retry`): after ``EAGAIN``
+  the kernel guarantees an edge once the fd becomes ready, which is the
+  usage epoll(7) documents for edge-triggered mode.
+* **level mode** (an fd with a persistent watch, see
+  :func:`tether.lowlevel.watch_readable`): registered level-triggered for
+  exactly the wanted directions, re-registered when a task's wait ends.
+
+Closing: epoll tracks *file descriptions*, but reports *file descriptors*.
+:func:`notify_closing` (which tether's sockets call before closing) wakes
+the waiters with :exc:`~tether.ClosedResourceError` and removes the
+registration, so a later fd with the same number starts from scratch. An fd
+closed behind our back leaves a stale entry here; the next plain wait on
+that number re-registers (``EPOLL_CTL_MOD`` fails with ``ENOENT``, so
+``EPOLL_CTL_ADD``), and the socket layer's no-syscall path is only taken
+for the socket object that made the registration.
 """
 
 from __future__ import annotations
@@ -33,36 +51,62 @@ if TYPE_CHECKING:
     import contextvars
     import socket
     from collections.abc import Callable
+    from typing import Protocol
 
     from ._task import Task
     from ._traps import RaiseCancelT
 
     FileDescriptorLike = int | socket.socket | object
 
+    class _StateHolder(Protocol):
+        """An object that caches an fd's state (a tether socket)."""
+
+        _io_state: _FdState | None
+
+
 _EPOLLIN = select.EPOLLIN
 _EPOLLOUT = select.EPOLLOUT
-_EPOLLERR_HUP = select.EPOLLERR | select.EPOLLHUP
-_EPOLLONESHOT = select.EPOLLONESHOT
+_EPOLLET = select.EPOLLET
+_EPOLLIN_ET = _EPOLLIN | _EPOLLET
+_EPOLLOUT_ET = _EPOLLOUT | _EPOLLET
+_INF = math.inf
+# Event flags that wake a reader (anything but EPOLLOUT: data, hang-up,
+# error) and a writer (anything but EPOLLIN).
+_WAKES_READER = ~_EPOLLOUT
+_WAKES_WRITER = ~_EPOLLIN
 
 
-class _Waiters:
+class _FdState:
+    """What the manager knows about one registered fd."""
+
     __slots__ = (
-        "current_flags",
-        "current_persistent",
+        "armed",
+        "fd",
+        "manager",
+        "read_blocked",
         "read_task",
         "read_watch",
+        "write_blocked",
         "write_task",
         "write_watch",
     )
 
-    def __init__(self) -> None:
+    def __init__(self, manager: EpollIOManager, fd: int) -> None:
+        self.manager = manager
+        self.fd = fd
         self.read_task: Task | None = None
         self.write_task: Task | None = None
         self.read_watch: ReadinessWatch | None = None
         self.write_watch: ReadinessWatch | None = None
-        # What the kernel has: the armed flags, and whether without ONESHOT.
-        self.current_flags = 0
-        self.current_persistent = False
+        # The event mask the kernel holds for the fd: 0 if none, EPOLLET set
+        # in edge mode.
+        self.armed = 0
+        # The readiness cache of edge mode: True from a system call that
+        # failed with EAGAIN (see arm_retry) until the next event for that
+        # direction (or any change of registration). While it is True the
+        # call is known to fail again, so the socket layer waits at once.
+        self.read_blocked = False
+        self.write_blocked = False
 
     def wanted_flags(self) -> int:
         flags = 0
@@ -72,8 +116,22 @@ class _Waiters:
             flags |= _EPOLLOUT
         return flags
 
-    def persistent(self) -> bool:
-        return self.read_watch is not None or self.write_watch is not None
+    # Abort functions for wait_task_rescheduled (bound methods: no closure
+    # per wait). An abort runs only while the task is parked here.
+
+    def abort_read(self, _: RaiseCancelT) -> Abort:
+        if self.read_task is not None:
+            self.read_task = None
+            if not self.armed & _EPOLLET:
+                self.manager._abort_sync(self)
+        return Abort.SUCCEEDED
+
+    def abort_write(self, _: RaiseCancelT) -> Abort:
+        if self.write_task is not None:
+            self.write_task = None
+            if not self.armed & _EPOLLET:
+                self.manager._abort_sync(self)
+        return Abort.SUCCEEDED
 
 
 class ReadinessWatch:
@@ -111,10 +169,10 @@ class ReadinessWatch:
     @property
     def active(self) -> bool:
         """Whether the watch is still installed."""
-        waiters = self._manager._registered.get(self.fd)
-        if waiters is None:
+        state = self._manager._registered.get(self.fd)
+        if state is None:
             return False
-        current = waiters.read_watch if self._readable else waiters.write_watch
+        current = state.read_watch if self._readable else state.write_watch
         return current is self
 
     def cancel(self) -> None:
@@ -155,7 +213,7 @@ class EpollIOManager:
 
     def __init__(self) -> None:
         self._epoll = select.epoll()
-        self._registered: dict[int, _Waiters] = {}
+        self._registered: dict[int, _FdState] = {}
         self._force_wakeup = WakeupSocketpair()
         self._force_wakeup_fd = self._force_wakeup.wakeup_sock.fileno()
         self._epoll.register(self._force_wakeup_fd, _EPOLLIN)
@@ -166,6 +224,10 @@ class EpollIOManager:
         return EpollStatistics(tasks_waiting_read=reads, tasks_waiting_write=writes)
 
     def close(self) -> None:
+        for state in self._registered.values():
+            # A socket may outlive the run: its cached state must not make
+            # it skip a call in a later run.
+            state.read_blocked = state.write_blocked = False
         self._epoll.close()
         self._force_wakeup.close()
 
@@ -175,72 +237,121 @@ class EpollIOManager:
     def get_events(self, timeout: float) -> list[tuple[int, int]]:
         # epoll_wait takes milliseconds; Python rounds the float up, so we
         # never wake before the deadline and then spin.
-        max_events = max(1, len(self._registered))
-        if timeout == math.inf:
+        # (+1: the wake-up socket is registered but not in _registered.)
+        if timeout == _INF:
             timeout = -1
-        return self._epoll.poll(timeout, max_events)
+        return self._epoll.poll(timeout, len(self._registered) + 1)
 
     def process_events(self, events: list[tuple[int, int]]) -> None:
         registered = self._registered
         for fd, flags in events:
-            if fd == self._force_wakeup_fd:
-                self._force_wakeup.drain()
+            state = registered.get(fd)
+            if state is None:
+                if fd == self._force_wakeup_fd:
+                    self._force_wakeup.drain()
+                # else: closed underneath us (a stale event)
                 continue
-            waiters = registered.get(fd)
-            if waiters is None:  # pragma: no cover - closed underneath us
+            if state.armed & _EPOLLET:
+                # Edge mode: the registration stays as it is; no system call.
+                # (Writers before readers, as in level mode below.)
+                if flags & _WAKES_WRITER:
+                    state.write_blocked = False
+                    task = state.write_task
+                    if task is not None:
+                        state.write_task = None
+                        task._runner.reschedule(task, VALUE_NONE)
+                if flags & _WAKES_READER:
+                    state.read_blocked = False
+                    task = state.read_task
+                    if task is not None:
+                        state.read_task = None
+                        task._runner.reschedule(task, VALUE_NONE)
                 continue
-            if not waiters.current_persistent:
-                # ONESHOT: epoll has disarmed the fd.
-                waiters.current_flags = 0
-            # Readers before writers, as asyncio's selector loop runs them.
-            if flags & ~_EPOLLOUT and waiters.read_watch is not None:
-                self._fire(waiters.read_watch)
-            if flags & ~_EPOLLIN and waiters.write_watch is not None:
-                self._fire(waiters.write_watch)
-            if flags & ~_EPOLLIN and waiters.write_task is not None:
-                task = waiters.write_task
-                waiters.write_task = None
+            # Level mode. Watches: readers before writers, as asyncio's
+            # selector loop runs them.
+            if flags & _WAKES_READER and state.read_watch is not None:
+                self._fire(state.read_watch)
+            if flags & _WAKES_WRITER and state.write_watch is not None:
+                self._fire(state.write_watch)
+            if flags & _WAKES_WRITER and state.write_task is not None:
+                task = state.write_task
+                state.write_task = None
                 task._runner.reschedule(task, VALUE_NONE)
-            if flags & ~_EPOLLOUT and waiters.read_task is not None:
-                task = waiters.read_task
-                waiters.read_task = None
+            if flags & _WAKES_READER and state.read_task is not None:
+                task = state.read_task
+                state.read_task = None
                 task._runner.reschedule(task, VALUE_NONE)
-            self._update_registrations(fd)
+            self._sync(fd, state)
 
-    def _update_registrations(self, fd: int) -> None:
-        waiters = self._registered[fd]
-        wanted = waiters.wanted_flags()
+    def _sync(self, fd: int, state: _FdState, *, recheck: bool = False) -> None:
+        """Bring the kernel's registration for ``fd`` in line with ``state``.
+
+        ``recheck`` makes the ``epoll_ctl`` call even if nothing changed: in
+        edge mode that re-checks the fd's readiness (an fd that is ready now
+        gets an event), which a wait that knows nothing of the fd needs.
+        """
+        if state.read_watch is not None or state.write_watch is not None:
+            # Level mode: armed for exactly what is wanted, while it lasts.
+            wanted = state.wanted_flags()
+        else:
+            wanted = 0
+            if state.read_task is not None:
+                wanted = _EPOLLIN_ET
+            if state.write_task is not None:
+                wanted |= _EPOLLOUT_ET
+            if state.armed & _EPOLLET:
+                # Edge mode keeps its registration (for every direction
+                # waited on so far) when nobody waits.
+                wanted |= state.armed
+        if wanted == state.armed and not recheck:
+            return
         if wanted == 0:
-            if waiters.current_flags:
+            if state.armed:
                 try:
                     self._epoll.unregister(fd)
                 except OSError:  # pragma: no cover - fd already closed
                     pass
-            del self._registered[fd]
+            state.armed = 0
+            if self._registered.get(fd) is state:
+                del self._registered[fd]
             return
-        persistent = waiters.persistent()
-        if wanted == waiters.current_flags and persistent == waiters.current_persistent:
-            return
-        # Persistent watches need a level-triggered registration that stays
-        # armed (no syscall per event); one-shot waits alone use ONESHOT.
-        flags = wanted if persistent else wanted | _EPOLLONESHOT
         try:
-            try:
-                self._epoll.modify(fd, flags)
-            except OSError as exc:
-                if exc.errno != errno.ENOENT:
-                    raise
-                self._epoll.register(fd, flags)
-            waiters.current_flags = wanted
-            waiters.current_persistent = persistent
+            if state.armed:
+                try:
+                    self._epoll.modify(fd, wanted)
+                except OSError as exc:
+                    if exc.errno != errno.ENOENT:
+                        raise
+                    # The fd was closed and its number reused behind our back.
+                    self._epoll.register(fd, wanted)
+            else:
+                try:
+                    self._epoll.register(fd, wanted)
+                except FileExistsError:
+                    self._epoll.modify(fd, wanted)
         except OSError as exc:
             # Bad fd, or one epoll cannot watch (a regular file): wake the
             # waiters with the error rather than leaving them asleep forever.
-            del self._registered[fd]
-            waiters.read_watch = waiters.write_watch = None
-            wake_all({"read_task": waiters.read_task, "write_task": waiters.write_task}, exc)
-            if waiters.read_task is None and waiters.write_task is None:
+            state.armed = 0
+            state.read_blocked = state.write_blocked = False
+            if self._registered.get(fd) is state:
+                del self._registered[fd]
+            state.read_watch = state.write_watch = None
+            read_task, write_task = state.read_task, state.write_task
+            state.read_task = state.write_task = None
+            wake_all({"read_task": read_task, "write_task": write_task}, exc)
+            if read_task is None and write_task is None:
                 raise
+            return
+        state.armed = wanted
+        # A new registration reports the fd's current readiness: forget
+        # what EAGAIN told us.
+        state.read_blocked = state.write_blocked = False
+
+    def _abort_sync(self, state: _FdState) -> None:
+        # A level-mode (or unregistered) wait was cancelled.
+        if self._registered.get(state.fd) is state:
+            self._sync(state.fd, state)
 
     # -- persistent watches ---------------------------------------------------
 
@@ -257,85 +368,152 @@ class EpollIOManager:
         context: contextvars.Context | None,
     ) -> ReadinessWatch:
         fdno = _fileno(fd)
-        waiters = self._registered.get(fdno)
-        if waiters is None:
-            waiters = self._registered[fdno] = _Waiters()
+        state = self._registered.get(fdno)
+        if state is None:
+            state = self._registered[fdno] = _FdState(self, fdno)
         attr = "read" if readable else "write"
-        if getattr(waiters, f"{attr}_watch") is not None or (
-            getattr(waiters, f"{attr}_task") is not None
+        if getattr(state, f"{attr}_watch") is not None or (
+            getattr(state, f"{attr}_task") is not None
         ):
             raise BusyResourceError(
                 f"something is already waiting for this file descriptor to be {attr}able"
             )
         watch = ReadinessWatch(self, fdno, readable, callback, args, context)
-        setattr(waiters, f"{attr}_watch", watch)
+        setattr(state, f"{attr}_watch", watch)
         try:
-            self._update_registrations(fdno)
+            self._sync(fdno, state)
         except OSError:
-            setattr(waiters, f"{attr}_watch", None)
-            if not waiters.wanted_flags():
-                self._registered.pop(fdno, None)
+            setattr(state, f"{attr}_watch", None)
+            if (
+                not state.wanted_flags()
+                and not state.armed
+                and self._registered.get(fdno) is state
+            ):
+                del self._registered[fdno]
             raise
         return watch
 
     def _unwatch(self, fd: int, readable: bool) -> None:
-        waiters = self._registered[fd]
+        state = self._registered[fd]
         if readable:
-            waiters.read_watch = None
+            state.read_watch = None
         else:
-            waiters.write_watch = None
-        self._update_registrations(fd)
+            state.write_watch = None
+        self._sync(fd, state)
 
-    async def _wait_common(self, fd: FileDescriptorLike, attr: str) -> None:
-        fdno = _fileno(fd)
+    # -- task waits -------------------------------------------------------------
+
+    @enable_ki_protection
+    def _start_wait(self, fdno: int, readable: bool) -> _FdState:
+        """Make the current task the fd's reader (or writer) and register it
+        with a readiness re-check; return the fd's state."""
         task = GLOBAL_RUN_CONTEXT.task
-        waiters = self._registered.get(fdno)
-        if waiters is None:
-            waiters = self._registered[fdno] = _Waiters()
-        watch_attr = "read_watch" if attr == "read_task" else "write_watch"
-        if getattr(waiters, attr) is not None or getattr(waiters, watch_attr) is not None:
-            raise BusyResourceError(
-                "another task is already waiting to "
-                + ("read from" if attr == "read_task" else "write to")
-                + " this file descriptor"
-            )
-        setattr(waiters, attr, task)
-        self._update_registrations(fdno)
+        state = self._registered.get(fdno)
+        if state is None:
+            state = self._registered[fdno] = _FdState(self, fdno)
+        if readable:
+            if state.read_task is not None or state.read_watch is not None:
+                raise BusyResourceError(
+                    "another task is already waiting to read from this file descriptor"
+                )
+            state.read_task = task
+        else:
+            if state.write_task is not None or state.write_watch is not None:
+                raise BusyResourceError(
+                    "another task is already waiting to write to this file descriptor"
+                )
+            state.write_task = task
+        # An error wakes this task with it (after a schedule point), as if
+        # the wait had ended with it.
+        self._sync(fdno, state, recheck=True)
+        return state
 
-        def abort(_: RaiseCancelT) -> Abort:
-            current = self._registered.get(fdno)
-            if current is not None and getattr(current, attr) is task:
-                setattr(current, attr, None)
-                self._update_registrations(fdno)
-            return Abort.SUCCEEDED
+    @enable_ki_protection
+    def arm_retry(
+        self, fd: int, holder: _StateHolder, readable: bool
+    ) -> Callable[[RaiseCancelT], Abort]:
+        """Register the current task to be woken when ``fd`` is readable (or
+        writable), right after a non-blocking call on it failed with
+        ``EAGAIN``; return the abort function to park with.
 
-        await wait_task_rescheduled(abort)
+        For the socket layer. ``holder`` is the socket object: its
+        ``_io_state`` caches the fd's state, so its later waits on an fd
+        already in edge mode make no system call (none is needed right
+        after ``EAGAIN``, see the module docstring). A state made for
+        another object with the same fd number is never trusted that way:
+        the first wait of each holder re-registers with a re-check.
+        """
+        state = holder._io_state
+        if state is not None and self._registered.get(fd) is state:
+            if readable:
+                if state.armed & _EPOLLIN_ET == _EPOLLIN_ET:
+                    if state.read_task is not None:
+                        raise BusyResourceError(
+                            "another task is already waiting to read from this file descriptor"
+                        )
+                    state.read_task = GLOBAL_RUN_CONTEXT.task
+                    state.read_blocked = True
+                    return state.abort_read
+            elif state.armed & _EPOLLOUT_ET == _EPOLLOUT_ET:
+                if state.write_task is not None:
+                    raise BusyResourceError(
+                        "another task is already waiting to write to this file descriptor"
+                    )
+                state.write_task = GLOBAL_RUN_CONTEXT.task
+                state.write_blocked = True
+                return state.abort_write
+        # First wait of this holder, or not in edge mode for this direction:
+        # register with a re-check.
+        state = self._start_wait(fd, readable)
+        if state.armed & _EPOLLET:
+            holder._io_state = state
+            # The call just failed with EAGAIN; the re-check above queues an
+            # event if that is already stale.
+            if readable:
+                state.read_blocked = True
+            else:
+                state.write_blocked = True
+        return state.abort_read if readable else state.abort_write
+
+    async def _wait_common(self, fd: FileDescriptorLike, readable: bool) -> None:
+        state = self._start_wait(_fileno(fd), readable)
+        await wait_task_rescheduled(state.abort_read if readable else state.abort_write)
 
     @enable_ki_protection
     async def wait_readable(self, fd: FileDescriptorLike) -> None:
         """Block until ``fd`` can be read from (see :func:`tether.lowlevel.wait_readable`)."""
-        await self._wait_common(fd, "read_task")
+        await self._wait_common(fd, True)
 
     @enable_ki_protection
     async def wait_writable(self, fd: FileDescriptorLike) -> None:
         """Block until ``fd`` can be written to (see :func:`tether.lowlevel.wait_writable`)."""
-        await self._wait_common(fd, "write_task")
+        await self._wait_common(fd, False)
 
     @enable_ki_protection
     def notify_closing(self, fd: FileDescriptorLike) -> None:
         """Wake the waiters on ``fd`` with ClosedResourceError (see
         :func:`tether.lowlevel.notify_closing`)."""
         fdno = _fileno(fd)
-        waiters = self._registered.get(fdno)
-        if waiters is None:
+        state = self._registered.pop(fdno, None)
+        if state is None:
             return
+        read_task, write_task = state.read_task, state.write_task
+        state.read_task = state.write_task = None
+        # Watches just end: the fd is going away.
+        state.read_watch = state.write_watch = None
+        state.read_blocked = state.write_blocked = False
+        if state.armed:
+            state.armed = 0
+            # Drop the registration now: if the file outlives this fd (a
+            # dup, a forked child), it would otherwise go on reporting
+            # events under a number that may be reused. (A forked child,
+            # which shares this epoll instance, never gets here: the run
+            # context is cleared in the child, see _run._after_fork_in_child.)
+            try:
+                self._epoll.unregister(fdno)
+            except OSError:  # pragma: no cover - closed already
+                pass
         wake_all(
-            {"read_task": waiters.read_task, "write_task": waiters.write_task},
+            {"read_task": read_task, "write_task": write_task},
             ClosedResourceError("another task closed this fd"),
         )
-        waiters.read_task = None
-        waiters.write_task = None
-        # Watches just end: the fd is going away.
-        waiters.read_watch = None
-        waiters.write_watch = None
-        self._update_registrations(fdno)

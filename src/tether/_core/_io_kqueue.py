@@ -147,8 +147,9 @@ if sys.platform != "linux" and sys.platform != "win32":
                     del self._registered[key]  # EV_ONESHOT: the kernel dropped it too
                     waiter._runner.reschedule(waiter, VALUE_NONE)
 
-        async def _wait_common(self, fd: object, filter: int) -> None:
-            key = (_fileno(fd), filter)
+        @enable_ki_protection
+        def _start_wait(self, fdno: int, filter: int) -> Callable[[RaiseCancelT], Abort]:
+            key = (fdno, filter)
             if key in self._registered:
                 raise BusyResourceError(
                     "another task is already waiting on this file descriptor"
@@ -163,7 +164,21 @@ if sys.platform != "linux" and sys.platform != "win32":
                     self._control(key, select.KQ_EV_DELETE)
                 return Abort.SUCCEEDED
 
-            await wait_task_rescheduled(abort)
+            return abort
+
+        async def _wait_common(self, fd: object, filter: int) -> None:
+            await wait_task_rescheduled(self._start_wait(_fileno(fd), filter))
+
+        def arm_retry(
+            self, fd: int, holder: object, readable: bool
+        ) -> Callable[[RaiseCancelT], Abort]:
+            """The socket layer's wait after ``EAGAIN`` (see the epoll
+            manager's ``arm_retry``). Here it is a plain one-shot
+            registration: ``holder`` is not used, and its ``_io_state``
+            stays None, so the socket layer never skips a call."""
+            return self._start_wait(
+                fd, select.KQ_FILTER_READ if readable else select.KQ_FILTER_WRITE
+            )
 
         @enable_ki_protection
         async def wait_readable(self, fd: object) -> None:
