@@ -11,14 +11,17 @@ version: 3.11's callback-and-waiter version, 3.12+'s version on top of
 from __future__ import annotations
 
 import functools
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import _pyversion
 from ._exceptions import CancelledError
-from ._futures import Future
+from ._futures import FUTURE_ATTRIBUTES, Future, prime_attribute_names, timer_at
 from ._loop import TetherLoop, get_event_loop, get_running_loop
 from ._tasks import ensure_future
 from ._timeouts import timeout as timeout_cm
+
+if TYPE_CHECKING:
+    import weakref
 
 
 class _GatheringFuture(Future):
@@ -39,6 +42,9 @@ class _GatheringFuture(Future):
         if ret:
             self._cancel_requested = True
         return ret
+
+
+prime_attribute_names(_GatheringFuture, (*FUTURE_ATTRIBUTES, "_children", "_cancel_requested"))
 
 
 def gather(*coros_or_futures: Any, return_exceptions: bool = False) -> Future:
@@ -143,6 +149,12 @@ def _release_waiter(waiter: Future, *args: Any) -> None:
         waiter.set_result(None)
 
 
+def _release_weak_waiter(ref: weakref.ref[Future]) -> None:
+    waiter = ref()
+    if waiter is not None and not waiter.done():
+        waiter.set_result(None)
+
+
 async def _cancel_and_wait(fut: Future) -> None:
     waiter = get_running_loop().create_future()
     cb = functools.partial(_release_waiter, waiter)
@@ -189,7 +201,11 @@ async def _wait_for_311(fut: Any, timeout: float | None) -> Any:
         except CancelledError as exc:
             raise TimeoutError() from exc
     waiter = loop.create_future()
-    timeout_handle = loop.call_later(timeout, _release_waiter, waiter)
+    # (Straight into tether's timer heap where no asyncio handle can be
+    # observed; see _futures.timer_at.)
+    timeout_handle: Any = timer_at(loop, loop.time() + timeout, _release_weak_waiter, waiter)
+    if timeout_handle is None:
+        timeout_handle = loop.call_later(timeout, _release_waiter, waiter)
     cb = functools.partial(_release_waiter, waiter)
     fut = ensure_future(fut, loop=loop)
     fut.add_done_callback(cb)

@@ -1,16 +1,21 @@
 """``asyncio.Future`` on tether.
 
-A future holds its state and a list of ``(callback, context)`` entries.
-When it becomes done, each entry is scheduled in registration order with
-the loop's ``call_soon`` (as the C Future does), except the entries that
-stand for a *task waiting on the future* (:class:`_Waiter`): those wake the
-tether task with :func:`tether.lowlevel.reschedule` at that same position
-in the queue, so the task's next step happens exactly one loop iteration
-later, as with asyncio's ``Task.__wakeup`` → ``__step``.
+A future holds its state and its ``(callback, context)`` entries (stored
+as the C Future stores them: the first one inline, the others in a list
+made when needed; ``_callbacks`` shows them as the C Future does). When it
+becomes done, each entry is scheduled in registration order as the loop's
+``call_soon`` would schedule it (as the C Future does; see
+``_call_soon``), except the entries that stand for a *task waiting on the
+future* (:class:`_Waiter`): those wake the tether task with
+:func:`tether.lowlevel.reschedule` at that same position in the queue, so
+the task's next step happens exactly one loop iteration later, as with
+asyncio's ``Task.__wakeup`` → ``__step``.
 
 ``await fut`` does not suspend if the future is already done (asyncio
 doesn't either). Otherwise the current tether task parks in
-:func:`tether.lowlevel.wait_task_rescheduled`; when woken it raises a
+:func:`tether.lowlevel.wait_task_rescheduled`, with its :class:`_Waiter`
+(one per facade Task, reused) as the wait's abort function; when woken it
+raises a
 pending asyncio cancellation (the one ``Task.cancel()`` requested while the
 future was finishing), else returns the future's result.
 
@@ -40,13 +45,16 @@ shows them.)
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
+import inspect
 import itertools
 import os
 import runpy
 import sys
 import traceback
-from asyncio import base_futures
+import weakref
+from asyncio import base_futures, format_helpers
 from typing import TYPE_CHECKING, Any
 
 import outcome
@@ -73,18 +81,27 @@ _FINISHED = "FINISHED"
 
 
 class _Waiter:
-    """A task parked on a future: an entry of the future's callback list.
+    """A task parked on a future: an entry of the future's callback list,
+    and the abort function of the task's wait.
 
     ``task`` is the facade Task when there is one (so the future keeps the
     Task alive, as the C Task's wake-up callback does), else the tether task
     (a native tether task awaiting a facade future). In a future's repr it
     reads as the C Task's wake-up callback, ``Task.task_wakeup()``.
+
+    Calling it is the wait's abort function (one object per wait, rather
+    than a waiter, an abort object and its bound method): see
+    :meth:`__call__`.
     """
 
-    __slots__ = ("task",)
+    __slots__ = ("fut", "task", "ttask")
 
-    def __init__(self, task: Task | tether.lowlevel.Task) -> None:
+    def __init__(
+        self, task: Task | tether.lowlevel.Task, fut: Future | None, ttask: tether.lowlevel.Task
+    ) -> None:
         self.task = task
+        self.fut = fut
+        self.ttask = ttask
 
     def __getattr__(self, name: str) -> str:
         # The stdlib's callback formatting looks for __qualname__.
@@ -102,6 +119,39 @@ class _Waiter:
 
     def __repr__(self) -> str:
         return f"<wakeup {self.task!r}>"
+
+    def __call__(self, raise_cancel: tether.lowlevel.RaiseCancelT) -> tether.lowlevel.Abort:
+        """The abort function of the task's wait on ``fut``."""
+        fut = self.fut
+        if fut is None or not fut._has_waiter(self):  # pragma: no cover - woken already
+            return tether.lowlevel.Abort.FAILED
+        # (The captured error's traceback reaches this frame through
+        # ``f_back``: the locals referring to the error, or to the task, are
+        # deleted before returning, so that no reference cycle keeps them.)
+        error = outcome.capture(raise_cancel)
+        facade = self.task
+        if (
+            facade is not self.ttask
+            and isinstance(error.error, CancelledError)
+            and not isinstance(error.error, tether.Cancelled)
+        ):
+            # Task.cancel()'s interrupt (consumed by raise_cancel): asyncio
+            # cancels the awaited future instead of throwing the error in,
+            # and the task wakes at its callback position, raising the
+            # future's CancelledError.
+            del error
+            msg = facade._cancel_message  # type: ignore[union-attr]
+            del facade
+            fut.cancel(msg=msg)
+            return tether.lowlevel.Abort.FAILED
+        # A scope's cancellation (or KeyboardInterrupt): withdraw the waiter,
+        # cancel the future, and wake the task with the error.
+        del facade
+        fut._withdraw_waiter(self)
+        fut.cancel()
+        tether.lowlevel.reschedule(self.ttask, error)
+        del error, fut, self
+        return tether.lowlevel.Abort.FAILED
 
 
 def _get_loop(loop: TetherLoop | None) -> TetherLoop:
@@ -124,10 +174,18 @@ class Future:
     _cancelled_exc: BaseException | None = None
     _source_traceback: traceback.StackSummary | None = None
     _log_tb = False
+    # The registered callbacks, stored as the C Future stores them: the
+    # first one in ``_callback0``/``_context0``, any later ones as
+    # ``(callback, context)`` entries in ``_callback_list`` (``None`` until
+    # needed). Most futures get at most one (the waiting task), so most never
+    # allocate a list or a tuple. ``_callbacks`` shows them as the C Future
+    # does (see the property).
+    _callback0: Any = None
+    _context0: contextvars.Context | None = None
+    _callback_list: list[tuple[Any, contextvars.Context | None]] | None = None
 
     def __init__(self, *, loop: TetherLoop | None = None) -> None:
         self._loop = loop if loop is not None else _get_loop(None)
-        self._callbacks: list[tuple[Any, contextvars.Context | None]] = []
         if self._loop.get_debug():
             # As the C Future: the whole stack, down to the code creating it.
             self._source_traceback = creation_stack(sys._getframe(1))
@@ -228,35 +286,137 @@ class Future:
         if self._state != _PENDING:
             self._loop.call_soon(fn, self, context=context)
         else:
-            self._callbacks.append((fn, context))
+            self._add_callback(fn, context)
+
+    def _add_callback(self, fn: Any, context: contextvars.Context | None) -> None:
+        if self._callback_list is not None:
+            self._callback_list.append((fn, context))
+        elif self._callback0 is None and fn is not None:
+            self._callback0 = fn
+            self._context0 = context
+        else:
+            self._callback_list = [(fn, context)]
 
     def remove_done_callback(self, fn: Callable[[Any], object]) -> int:
         """Remove every registration of ``fn``; return how many there were."""
-        kept = [entry for entry in self._callbacks if entry[0] != fn]
-        removed = len(self._callbacks) - len(kept)
-        if removed:
-            self._callbacks[:] = kept
+        removed = 0
+        if self._callback0 is not None and self._callback0 == fn:
+            self._callback0 = None
+            self._context0 = None
+            removed = 1
+        callbacks = self._callback_list
+        if callbacks is None:
+            return removed
+        kept = [entry for entry in callbacks if not entry[0] == fn]  # noqa: SIM201 - (as C: ==)
+        removed += len(callbacks) - len(kept)
+        if not kept:
+            self._callback_list = None
+        elif len(kept) != len(callbacks):
+            callbacks[:] = kept
         return removed
 
-    def _schedule_callbacks(self) -> None:
-        callbacks = self._callbacks
-        if not callbacks:
+    @property
+    def _callbacks(self) -> list[tuple[Any, contextvars.Context | None]] | None:
+        # As the C Future's (read-only) attribute: None when there are none;
+        # the list itself when there is no first callback; else a new list.
+        first = self._callback0
+        rest = self._callback_list
+        if first is None:
+            return rest
+        if rest is None:
+            return [(first, self._context0)]
+        return [(first, self._context0), *rest]
+
+    def _has_waiter(self, waiter: _Waiter) -> bool:
+        if self._callback0 is waiter:
+            return True
+        return any(entry[0] is waiter for entry in self._callback_list or ())
+
+    def _withdraw_waiter(self, waiter: _Waiter) -> None:
+        if self._callback0 is waiter:
+            self._callback0 = None
+            self._context0 = None
             return
-        self._callbacks = []
+        callbacks = self._callback_list
+        assert callbacks is not None
+        for index, entry in enumerate(callbacks):
+            if entry[0] is waiter:
+                del callbacks[index]
+                break
+        if not callbacks:
+            self._callback_list = None
+
+    def _schedule_callbacks(self) -> None:
         loop = self._loop
+        fn = self._callback0
+        if fn is not None:
+            context = self._context0
+            self._callback0 = None
+            self._context0 = None
+            if type(fn) is _Waiter:
+                loop._wake(fn)
+            else:
+                _call_soon(loop, fn, self, context)
+        callbacks = self._callback_list
+        if callbacks is None:
+            return
+        self._callback_list = None
         for fn, context in callbacks:
             if type(fn) is _Waiter:
                 loop._wake(fn)
             else:
-                loop.call_soon(fn, self, context=context)
+                _call_soon(loop, fn, self, context)
 
     # -- awaiting ----------------------------------------------------------------
 
     def __await__(self) -> Generator[Any, None, Any]:
         if self._state == _PENDING:
-            yield from _park_on(self)
-        if self._state == _PENDING:
-            raise RuntimeError("await wasn't used with future")
+            # Park the current tether task until the future is done (see the
+            # module docstring). (Written out here rather than in a helper
+            # generator: one frame less per blocking await.)
+            ttask = _current_task()
+            facade = ttask.companion
+            if facade is None:
+                waiter = _Waiter(ttask, self, ttask)
+                self._add_callback(waiter, None)
+            else:
+                # A facade Task reuses one waiter for all its waits (it is
+                # parked on one future at a time; Task._on_exit lets it go).
+                waiter = facade._waiter
+                if waiter is None:
+                    waiter = facade._waiter = _Waiter(facade, self, ttask)
+                else:
+                    waiter.fut = self
+                # (With the task's context, as the C Task registers its wake-up.)
+                if self._callback0 is None and self._callback_list is None:
+                    self._callback0 = waiter
+                    self._context0 = facade._context
+                else:
+                    self._add_callback(waiter, facade._context)
+                facade._fut_waiter = self
+            try:
+                yield from _wait_task_rescheduled(waiter)
+            except GeneratorExit:
+                # Closed with the task pending: asyncio's Task keeps _fut_waiter.
+                waiter.fut = None
+                raise
+            except BaseException:
+                if facade is not None:
+                    facade._fut_waiter = None
+                raise
+            if facade is not None:
+                facade._fut_waiter = None
+            del waiter, facade, ttask
+            # Raise a pending cancellation (as ``await _cancellation.raise_pending()``:
+            # the call does the check, and the awaitable it returns is already
+            # done, so there is nothing to await).
+            _checkpoint_if_cancelled()
+            if self._state == _PENDING:
+                raise RuntimeError("await wasn't used with future")
+        if self._state == _FINISHED and self._exception is None:
+            # (result()'s path for a result, inline: with no exception,
+            # there is no traceback to stop logging.)
+            return self._result
         return self.result()
 
     __iter__ = __await__
@@ -285,6 +445,75 @@ class Future:
         if self._source_traceback:
             context["source_traceback"] = self._source_traceback
         self._loop.call_exception_handler(context)
+
+
+# -- done callbacks without asyncio handles ------------------------------------------
+#
+# A done callback runs through the loop's ``call_soon`` (as the C Future's
+# do), which wraps it in an asyncio Handle inside a tether callback. For a
+# plain TetherLoop, inside its run and outside debug mode, the facade
+# schedules it straight into the run queue instead, at the same position,
+# and makes a Handle only when one would be observed: when the callback
+# raises, the error is reported exactly as ``Handle._run`` reports it (with
+# a Handle that stands for the one ``call_soon`` would have made); if debug
+# mode was switched on meanwhile, the loop's own handle path runs it.
+
+
+def _call_soon(loop: TetherLoop, fn: Any, fut: Future, context: contextvars.Context | None) -> None:
+    cls = _plain_loop_class
+    if cls is None:
+        cls = _bind_plain_loop_class()
+    if type(loop) is cls and context is not None and not loop._debug and loop._in_run:
+        _schedule_callback(_run_done_callback, loop, fn, fut, context)
+    else:
+        loop.call_soon(fn, fut, context=context)
+
+
+def _run_done_callback(
+    loop: TetherLoop, fn: Callable[[Any], object], fut: Future, context: contextvars.Context
+) -> None:
+    if loop._debug:  # (switched on since it was scheduled)
+        _run_handle_of_loop(asyncio.Handle(fn, (fut,), loop, context))  # type: ignore[arg-type]
+        return
+    try:
+        context.run(fn, fut)
+    except (SystemExit, KeyboardInterrupt):
+        raise
+    except BaseException as exc:
+        _report_callback_error(loop, fn, fut, context, exc)
+
+
+def _report_callback_error(
+    loop: TetherLoop,
+    fn: Callable[[Any], object],
+    fut: Future,
+    context: contextvars.Context,
+    exc: BaseException,
+) -> None:
+    # What Handle._run() reports (the handle made as call_soon() would have).
+    handle = asyncio.Handle(fn, (fut,), loop, context)  # type: ignore[arg-type]
+    handle._source_traceback = None  # type: ignore[attr-defined]
+    if _FORMAT_TAKES_DEBUG:
+        where = format_helpers._format_callback_source(  # type: ignore[call-arg]
+            fn, (fut,), debug=loop.get_debug()
+        )
+    else:
+        where = format_helpers._format_callback_source(fn, (fut,))
+    loop.call_exception_handler(
+        {"message": f"Exception in callback {where}", "exception": exc, "handle": handle}
+    )
+
+
+def _run_handle_of_loop(handle: asyncio.Handle) -> None:
+    from ._loop import _run_handle
+
+    _run_handle(handle)
+
+
+_schedule_callback = tether.lowlevel.schedule_callback
+_FORMAT_TAKES_DEBUG = (
+    "debug" in inspect.signature(format_helpers._format_callback_source).parameters
+)
 
 
 _LAUNCHER = os.path.join(os.path.dirname(os.path.abspath(__file__)), "__main__.py")
@@ -356,77 +585,85 @@ def hide_internal_frames(exc: BaseException) -> None:
         exc.__traceback__ = None
 
 
-class _Parked:
-    """A task parked on a future, as its wait's abort function sees it.
+# -- timers without asyncio handles -------------------------------------------------
+#
+# ``asyncio.sleep(d)``, ``asyncio.timeout`` and 3.11's ``wait_for`` arm a
+# timer per call. Through ``loop.call_at`` that is an asyncio TimerHandle (a
+# copied context, the loop's bookkeeping) on top of the tether timer; for a
+# plain TetherLoop outside debug mode (where no handle can be observed:
+# handles only show in debug reports and in errors these callbacks cannot
+# raise) the timer goes straight into tether's timer heap instead, at the
+# same deadline, so it fires at the same point of the same iteration.
+#
+# The heap entry refers to its target *weakly*: a cancelled entry may stay in
+# tether's heap until its deadline, and a closed loop keeps its heap, so a
+# strong reference could keep a finished task (or a task cut loose from a
+# closed loop) alive where stock asyncio, whose cancelled handles drop their
+# callbacks and whose close() drops its timers, would let it go. The target
+# is alive for as long as the timer matters (the waiting coroutine holds it).
 
-    (A slotted object whose bound ``abort`` is the abort function: fewer
-    allocations than a closure, on a path every blocking ``await`` takes.)
-    """
-
-    __slots__ = ("entry", "facade", "fut", "ttask")
-
-    def __init__(
-        self,
-        fut: Future,
-        entry: tuple[_Waiter, None],
-        facade: Task | None,
-        ttask: tether.lowlevel.Task,
-    ) -> None:
-        self.fut = fut
-        self.entry = entry
-        self.facade = facade
-        self.ttask = ttask
-
-    def abort(self, raise_cancel: tether.lowlevel.RaiseCancelT) -> tether.lowlevel.Abort:
-        fut = self.fut
-        entry = self.entry
-        if not any(e is entry for e in fut._callbacks):  # pragma: no cover - woken already
-            return tether.lowlevel.Abort.FAILED
-        error = outcome.capture(raise_cancel)
-        exc = error.error
-        facade = self.facade
-        if (
-            facade is not None
-            and isinstance(exc, CancelledError)
-            and not isinstance(exc, tether.Cancelled)
-        ):
-            # Task.cancel()'s interrupt (consumed by raise_cancel): asyncio
-            # cancels the awaited future instead of throwing the error in,
-            # and the task wakes at its callback position, raising the
-            # future's CancelledError.
-            fut.cancel(msg=facade._cancel_message)
-            return tether.lowlevel.Abort.FAILED
-        # A scope's cancellation (or KeyboardInterrupt): withdraw the waiter,
-        # cancel the future, and wake the task with the error.
-        fut._callbacks.remove(entry)
-        fut.cancel()
-        tether.lowlevel.reschedule(self.ttask, error)
-        return tether.lowlevel.Abort.FAILED
+_schedule_callback_at = tether.lowlevel.schedule_callback_at
+_weakref = weakref.ref
+_plain_loop_class: type | None = None
 
 
-def _park_on(fut: Future) -> Generator[Any, None, None]:
-    """Park the current tether task until ``fut`` is done (see the module docstring)."""
-    ttask = _current_task()
-    facade = ttask.companion
-    waiter = _Waiter(ttask if facade is None else facade)
-    entry = (waiter, None)
-    fut._callbacks.append(entry)
-    if facade is not None:
-        facade._fut_waiter = fut
-    try:
-        yield from _wait_task_rescheduled(_Parked(fut, entry, facade, ttask).abort)
-    except GeneratorExit:
-        raise  # closed with the task pending: asyncio's Task keeps _fut_waiter
-    except BaseException:
-        if facade is not None:
-            facade._fut_waiter = None
-        raise
-    if facade is not None:
-        facade._fut_waiter = None
-    # Raise a pending cancellation (as ``await _cancellation.raise_pending()``:
-    # the call does the check, and the awaitable it returns is already done,
-    # so there is nothing to await).
-    _checkpoint_if_cancelled()
+def timer_at(
+    loop: TetherLoop, when: float, callback: Callable[[Any], object], target: object
+) -> tether.lowlevel.CallbackHandle | None:
+    """Arm ``callback(weakref_to_target)`` at loop time ``when`` directly in
+    tether's timer heap; ``None`` if ``loop`` needs real asyncio handles
+    (debug mode, or not a plain TetherLoop: use ``loop.call_at`` then)."""
+    cls = _plain_loop_class
+    if cls is None:
+        cls = _bind_plain_loop_class()
+    if type(loop) is not cls or loop.get_debug():
+        return None
+    return _schedule_callback_at(when, callback, _weakref(target))
+
+
+def _bind_plain_loop_class() -> type:
+    global _plain_loop_class
+    from ._loop import TetherLoop
+
+    _plain_loop_class = TetherLoop
+    return TetherLoop
+
+
+# -- attribute storage ------------------------------------------------------------
+#
+# CPython (3.11-3.13) keeps an instance's attributes in an array laid out by
+# its class's shared key table, which stops growing once many instances
+# exist: an attribute name the class first sees after that point makes
+# every instance that sets it allocate a full ``__dict__`` (some 460 bytes
+# more per task). Futures and tasks set some of their attributes late in
+# their life (a result, a waiting future), typically when thousands of them
+# already exist, so their classes are taught every name up front.
+
+
+def prime_attribute_names(cls: type, names: tuple[str, ...]) -> None:
+    """Enter ``names`` in ``cls``'s shared key table (see above), through
+    one throwaway instance made without ``__init__``."""
+    instance: object = object.__new__(cls)
+    for name in names:
+        object.__setattr__(instance, name, None)
+    # (None everywhere: its __del__, if any, has nothing to report.)
+    del instance
+
+
+FUTURE_ATTRIBUTES = (
+    "_loop",
+    "_state",
+    "_result",
+    "_exception",
+    "_log_tb",
+    "_callback0",
+    "_context0",
+    "_callback_list",
+    "_cancel_message",
+    "_cancelled_exc",
+    "_source_traceback",
+)
+prime_attribute_names(Future, FUTURE_ATTRIBUTES)
 
 
 def isfuture(obj: object) -> bool:

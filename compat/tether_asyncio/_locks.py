@@ -76,6 +76,14 @@ class _LoopBound:
         return self._get_loop().create_future()
 
 
+def _all_cancelled(waiters: collections.deque[Future]) -> bool:
+    # (``all(w.cancelled() for w in waiters)`` without a generator object.)
+    for waiter in waiters:  # noqa: SIM110 - (no generator object, on a hot path)
+        if not waiter.cancelled():
+            return False
+    return True
+
+
 class _ContextManagerMixin:
     async def acquire(self) -> bool:  # pragma: no cover - overridden
         raise NotImplementedError
@@ -115,9 +123,7 @@ class Lock(_ContextManagerMixin, _LoopBound):
 
     async def acquire(self) -> bool:
         """Like asyncio.Lock.acquire."""
-        if not self._locked and (
-            self._waiters is None or all(w.cancelled() for w in self._waiters)
-        ):
+        if not self._locked and (not self._waiters or _all_cancelled(self._waiters)):
             self._locked = True
             return True
         if self._waiters is None:

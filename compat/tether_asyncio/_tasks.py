@@ -59,7 +59,17 @@ import tether.lowlevel
 from . import _pyversion
 from ._cancellation import schedule_point
 from ._exceptions import CancelledError
-from ._futures import Future, isfuture
+from ._futures import (
+    _FINISHED,
+    _PENDING,
+    FUTURE_ATTRIBUTES,
+    Future,
+    _Waiter,
+    creation_stack,
+    isfuture,
+    prime_attribute_names,
+    timer_at,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
@@ -67,7 +77,36 @@ if TYPE_CHECKING:
     from ._loop import TetherLoop
 
 _task_name_counter = itertools.count(1).__next__
-_all_tasks: weakref.WeakSet[Task] = weakref.WeakSet()
+
+# The registry all_tasks() reads. A facade Task is in ``_pending_tasks``
+# (a plain dict used as an ordered set: no weak reference per task) from its
+# creation until it exits: it is alive all that time anyway (its tether task,
+# or the loop's deferred work, holds it), so a strong reference keeps
+# nothing alive that stock asyncio's weak set would let go. A task cut loose
+# from a closed loop (``Task._abandon``) moves to ``_weak_tasks``, where the
+# tasks of third-party implementations (``_register_task``) are too: those
+# are held weakly, as in asyncio.
+_pending_tasks: dict[Task, None] = {}
+_weak_tasks: weakref.WeakSet[Any] = weakref.WeakSet()
+
+
+class _AllTasks:
+    """Every registered task, pending facade Tasks first (a snapshot)."""
+
+    __slots__ = ()
+
+    def __iter__(self) -> collections.abc.Iterator[Any]:
+        return iter([*_pending_tasks, *_weak_tasks])
+
+    def add(self, task: Any) -> None:
+        _weak_tasks.add(task)
+
+    def discard(self, task: Any) -> None:
+        _pending_tasks.pop(task, None)
+        _weak_tasks.discard(task)
+
+
+_all_tasks = _AllTasks()
 
 # What asyncio.iscoroutine() accepts (3.11 still takes generators).
 _COROUTINE_TYPES: tuple[type, ...] = (
@@ -77,6 +116,18 @@ _COROUTINE_TYPES: tuple[type, ...] = (
 )
 
 _NOT_GIVEN: Any = object()
+
+_CoroutineType = types.CoroutineType
+_copy_context = contextvars.copy_context
+_spawn_owned = tether.lowlevel.spawn_owned
+# Whether each outcome class seen by Task._on_exit is a Value.
+_OUTCOME_IS_VALUE: dict[type, bool] = {outcome.Value: True, outcome.Error: False}
+
+
+def _get_event_loop() -> TetherLoop:
+    from ._loop import get_event_loop
+
+    return get_event_loop()
 
 
 def _bind_running_loop() -> TetherLoop:
@@ -122,6 +173,14 @@ class Task(Future):
     _log_destroy_pending = True
     _ttask: tether.lowlevel.Task | None = None
     _step_origin: _StepOrigin | None = None
+    # (Class-level defaults: most tasks never change them, so most tasks
+    # never store them.)
+    _must_cancel = False
+    _num_cancels_requested = 0
+    _fut_waiter: Future | None = None
+    # The entry this task puts in the callbacks of the future it waits on
+    # (see Future.__await__), made at its first wait.
+    _waiter: _Waiter | None = None
 
     def __init__(
         self,
@@ -135,10 +194,12 @@ class Task(Future):
         if eager_start is not _NOT_GIVEN and not _pyversion.HAS_EAGER_TASKS:
             self._log_destroy_pending = False
             raise TypeError("'eager_start' is an invalid keyword argument for Task()")
-        super().__init__(loop=loop)
-        if self._source_traceback:
-            del self._source_traceback[-1]
-        if not iscoroutine(coro):
+        # (Future.__init__, written out: a call less per task.)
+        self._loop = loop if loop is not None else _get_event_loop()
+        if self._loop.get_debug():
+            # As the C Task: the whole stack, down to the code creating it.
+            self._source_traceback = creation_stack(sys._getframe(1))
+        if type(coro) is not _CoroutineType and not iscoroutine(coro):
             self._log_destroy_pending = False
             raise TypeError(f"a coroutine was expected, got {coro!r}")
         if name is None:
@@ -146,10 +207,7 @@ class Task(Future):
         else:
             self._name = str(name)
         self._coro = coro
-        self._context = contextvars.copy_context() if context is None else context
-        self._must_cancel = False
-        self._num_cancels_requested = 0
-        self._fut_waiter: Future | None = None
+        self._context = _copy_context() if context is None else context
         # (Failing from here on, the half-made task reports being destroyed
         # pending when it is freed, as the C Task does.)
         if eager_start is not _NOT_GIVEN and eager_start:
@@ -160,7 +218,7 @@ class Task(Future):
                 del self, coro
                 raise AttributeError("'NoneType' object has no attribute 'is_running'")
             if self._loop.is_running() and self._loop._in_run:
-                _all_tasks.add(self)
+                _pending_tasks[self] = None
                 self._eager_start()
                 # (A coroutine that failed eagerly keeps this frame through
                 # its traceback: don't let this frame keep the task.)
@@ -172,20 +230,25 @@ class Task(Future):
         if self._source_traceback is not None:
             self._step_origin = _StepOrigin(sys._getframe(1))
         self._loop._defer_or_call(self._start)
-        _all_tasks.add(self)
+        _pending_tasks[self] = None
 
     # -- life cycle --------------------------------------------------------------
 
     def _spawn(self) -> tether.lowlevel.Task:
-        ttask = tether.lowlevel.spawn_owned(
-            self._coro, name=self._name, context=self._context, on_exit=self._on_exit
+        ttask = _spawn_owned(
+            self._coro, name=self._name, context=self._context, on_exit=_task_exited
         )
         ttask.companion = self
         self._ttask = ttask
         return ttask
 
     def _start(self) -> None:
-        ttask = self._spawn()
+        # (_spawn(), written out: a call less per task.)
+        ttask = _spawn_owned(
+            self._coro, name=self._name, context=self._context, on_exit=_task_exited
+        )
+        ttask.companion = self
+        self._ttask = ttask
         if self._must_cancel:
             # Cancelled before it started: thrown in at its first step.
             tether.lowlevel.deliver_interrupt(ttask, self._make_interrupt)
@@ -204,18 +267,27 @@ class Task(Future):
         del self
 
     def _on_exit(self, ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> None:
-        _all_tasks.discard(self)
+        _pending_tasks.pop(self, None)
         # Forget each other: nothing of the run may keep a finished Task alive.
         ttask.companion = None
         self._ttask = None
-        if self.done():  # pragma: no cover - defensive
+        self._waiter = None  # (it refers to the task)
+        if self._state != _PENDING:  # pragma: no cover - defensive
             return
-        if isinstance(result, outcome.Value):
+        cls = type(result)
+        if cls not in _OUTCOME_IS_VALUE:
+            # (Outcome classes check isinstance() through their ABC: once per class.)
+            _OUTCOME_IS_VALUE[cls] = isinstance(result, outcome.Value)
+        if _OUTCOME_IS_VALUE[cls]:
             if self._must_cancel:
                 self._must_cancel = False
                 Future.cancel(self, msg=self._cancel_message)
             else:
-                Future.set_result(self, result.value)
+                # (Future.set_result(), written out: the state is known.)
+                self._result = result.value  # type: ignore[attr-defined]
+                self._state = _FINISHED
+                if self._callback0 is not None or self._callback_list is not None:
+                    self._schedule_callbacks()
             return
         assert isinstance(result, outcome.Error)
         exc = result.error
@@ -232,6 +304,10 @@ class Task(Future):
 
     def _abandon(self) -> None:
         """The loop is closing with this task pending: cut it loose from the run."""
+        if _pending_tasks.pop(self, _NOT_GIVEN) is not _NOT_GIVEN:
+            # From now on nothing of the run holds it: held weakly, as stock.
+            _weak_tasks.add(self)
+        self._waiter = None  # (a future it waits on keeps its own reference)
         ttask = self._ttask
         if ttask is None:
             return
@@ -249,7 +325,7 @@ class Task(Future):
         self._num_cancels_requested += 1
         # Always an interrupt, so tether shields hold it back; a task parked
         # on a future gets it through the wait's abort function, which
-        # cancels that future as asyncio does (see ``_futures._park_on``).
+        # cancels that future as asyncio does (see ``_futures._Waiter``).
         self._cancel_message = msg
         if not self._must_cancel:
             self._must_cancel = True
@@ -332,19 +408,46 @@ class Task(Future):
         return text
 
     def __del__(self) -> None:
-        if self._state == "PENDING" and self._log_destroy_pending:
-            context: dict[str, Any] = {
-                "message": "Task was destroyed but it is pending!",
-                "task": self,
-            }
-            if self._source_traceback:
-                context["source_traceback"] = self._source_traceback
-            self._loop.call_exception_handler(context)
-        super().__del__()
+        if self._state == _PENDING:
+            if self._log_destroy_pending:
+                context: dict[str, Any] = {
+                    "message": "Task was destroyed but it is pending!",
+                    "task": self,
+                }
+                if self._source_traceback:
+                    context["source_traceback"] = self._source_traceback
+                self._loop.call_exception_handler(context)
+        elif self._log_tb:
+            Future.__del__(self)
 
 
 if not _pyversion.TASK_HAS_GET_CONTEXT:
     del Task.get_context
+
+prime_attribute_names(
+    Task,
+    (
+        *FUTURE_ATTRIBUTES,
+        "_name",
+        "_coro",
+        "_context",
+        "_ttask",
+        "_waiter",
+        "_fut_waiter",
+        "_must_cancel",
+        "_num_cancels_requested",
+        "_log_destroy_pending",
+        "_step_origin",
+    ),
+)
+
+
+def _task_exited(ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> None:
+    # The on_exit callback of every Task's tether task (one shared function
+    # rather than a bound method per task): the Task is its companion.
+    task = ttask.companion
+    if task is not None:
+        task._on_exit(ttask, result)
 
 
 def _only_cancellations(exc: BaseException) -> bool:
@@ -393,7 +496,7 @@ def all_tasks(loop: TetherLoop | None = None) -> set[Task]:
         from ._loop import get_running_loop
 
         loop = get_running_loop()
-    return {t for t in list(_all_tasks) if _loop_of(t) is loop and not t.done()}
+    return {t for t in _all_tasks if _loop_of(t) is loop and not t.done()}
 
 
 def _loop_of(task: Any) -> Any:
@@ -413,7 +516,7 @@ _entered: dict[Any, Any] = {}
 def _register_task(task: Any) -> None:
     """Make ``task`` (any Future-like object with ``get_loop()``) known to
     ``all_tasks()``."""
-    _all_tasks.add(task)
+    _weak_tasks.add(task)
 
 
 def _unregister_task(task: Any) -> None:
@@ -445,7 +548,15 @@ def create_task(
     coro: Any, *, name: object = None, context: contextvars.Context | None = None
 ) -> Task:
     """Schedule ``coro`` as a Task of the running loop."""
-    task: Task = create_named_task(_running_loop(), coro, name, context)
+    if name is None and context is None:
+        # (create_named_task()'s call for this case, without its frame: the
+        # debug-mode creation stack ends at this function either way.)
+        if _pyversion.NAMED_TASKS_USE_COUNTER:
+            task: Task = _running_loop().create_task(coro)
+        else:
+            task = _running_loop().create_task(coro, name=None)
+    else:
+        task = create_named_task(_running_loop(), coro, name, context)
     try:
         return task
     finally:
@@ -519,6 +630,13 @@ def _set_result_unless_cancelled(fut: Future, result: Any) -> None:
         fut.set_result(result)
 
 
+def _sleep_done(ref: weakref.ref[Future]) -> None:
+    # (``_set_result_unless_cancelled(fut, None)`` for a timer from timer_at().)
+    fut = ref()
+    if fut is not None and not fut.cancelled():
+        fut.set_result(None)
+
+
 async def sleep(delay: float, result: Any = None) -> Any:
     """Sleep ``delay`` seconds (``0``: one bare schedule point)."""
     if delay <= 0:
@@ -526,9 +644,13 @@ async def sleep(delay: float, result: Any = None) -> Any:
         return result
     loop = _running_loop()
     future = loop.create_future()
-    handle = loop.call_later(delay, _set_result_unless_cancelled, future, result)
+    handle: Any = None
+    if result is None:
+        # (The timer refers to the future weakly: see _futures.timer_at.)
+        handle = timer_at(loop, loop.time() + delay, _sleep_done, future)
+    if handle is None:
+        handle = loop.call_later(delay, _set_result_unless_cancelled, future, result)
     try:
         return await future
     finally:
         handle.cancel()
-

@@ -18,10 +18,12 @@ import tether.lowlevel
 
 from . import _pyversion
 from ._exceptions import CancelledError
+from ._futures import timer_at
 from ._loop import get_running_loop
 from ._tasks import Task, current_task
 
 if TYPE_CHECKING:
+    import weakref
     from types import TracebackType
 
 
@@ -71,7 +73,12 @@ class Timeout:
             if when <= loop.time():
                 self._timeout_handler = loop.call_soon(self._on_timeout)
             else:
-                self._timeout_handler = loop.call_at(when, self._on_timeout)
+                # (Straight into tether's timer heap where no asyncio handle
+                # can be observed; see _futures.timer_at.)
+                handler: Any = timer_at(loop, when, _timeout_due, self)
+                if handler is None:
+                    handler = loop.call_at(when, self._on_timeout)
+                self._timeout_handler = handler
 
     def expired(self) -> bool:
         if self._scope is not None and self._state is _State.ENTERED:
@@ -144,6 +151,13 @@ class Timeout:
         self._task.cancel()
         self._state = _State.EXPIRING
         self._timeout_handler = None
+
+
+def _timeout_due(ref: weakref.ref[Timeout]) -> None:
+    # (``Timeout._on_timeout`` for a timer from timer_at().)
+    timeout = ref()
+    if timeout is not None:
+        timeout._on_timeout()
 
 
 def _insert_timeout_error(exc_val: BaseException) -> None:
