@@ -42,7 +42,7 @@ import time
 import warnings
 from inspect import CO_COROUTINE
 from math import inf
-from types import FunctionType
+from types import CoroutineType, FunctionType
 from typing import TYPE_CHECKING, Any, Final, TypeVar
 
 import attrs
@@ -298,7 +298,8 @@ class Runner:
         elif name is None:
             name = coro
         # (Task turns a non-string name into a string when first asked.)
-        if not hasattr(coro, "cr_frame"):
+        # (Exact type first: on 3.11 reading cr_frame materialises a frame object.)
+        if type(coro) is not CoroutineType and not hasattr(coro, "cr_frame"):
             # A coroutine implemented in C or Cython: give it a Python frame,
             # which KeyboardInterrupt protection needs.
             coro = _python_wrapper(coro)
@@ -842,7 +843,11 @@ def unrolled_run(
                 if instruments and "after_task_step" in instruments:
                     instruments.call("after_task_step", task)
             ctx_dict.pop("task", None)
+            # Drop what the last step left in locals (its task, the value sent
+            # in, the trap message with its abort function), so nothing is
+            # kept alive until another task happens to be stepped.
             del batch
+            item = task = msg = next_send = None  # type: ignore[assignment]
 
         # Everything has exited.
         if runner.ki_pending:
