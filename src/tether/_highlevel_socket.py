@@ -26,7 +26,7 @@ from ._core import (
     wait_task_rescheduled,
 )
 from ._core._context import GLOBAL_RUN_CONTEXT
-from ._core._traps import cancel_point_task, fast_path_schedule_point
+from ._core._traps import cancel_point_task
 from ._socket import SocketType, _SocketType
 
 DEFAULT_RECEIVE_SIZE = 65536
@@ -126,16 +126,13 @@ class SocketStream(HalfCloseableStream):
                 raise BusyResourceError(_SENDING)
             self._sending = True
             try:
-                task = cancel_point_task()
+                cancel_point_task()
                 try:
                     sent = sock._sock.send(data)
                 except BlockingIOError:
                     sent = -1
                 if sent == len(data):
-                    # Done at once: a fast-path schedule point (it switches
-                    # tasks every FAST_PATH_YIELD_INTERVAL-th time), as for a
-                    # channel send with room.
-                    await fast_path_schedule_point(task)
+                    await cancel_shielded_checkpoint()
                     return
                 with memoryview(data) as view:
                     await self._send_rest(sock, view, max(sent, 0), sent < 0)
@@ -268,7 +265,7 @@ class SocketStream(HalfCloseableStream):
                 return await sock.recv(max_bytes)
             # _SocketType.recv written out: one coroutine frame less to
             # suspend and resume on the hot path.
-            task = cancel_point_task()
+            cancel_point_task()
             raw = sock._sock
             state = sock._io_state
             if state is None or not state.read_blocked or state.fd != raw.fileno():
@@ -280,8 +277,7 @@ class SocketStream(HalfCloseableStream):
                     await cancel_shielded_checkpoint()
                     raise
                 else:
-                    # Data was there: a fast-path schedule point (see send_all).
-                    await fast_path_schedule_point(task)
+                    await cancel_shielded_checkpoint()
                     return data
             while True:
                 await wait_task_rescheduled(
