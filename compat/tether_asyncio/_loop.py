@@ -77,7 +77,7 @@ from ._executors import ExecutorMixin
 from ._futures import Future, _Waiter, isfuture
 from ._loop_io import LoopIOMixin
 from ._streams import StreamsLoopMixin
-from ._tasks import Task, _all_tasks, _StepOrigin, iscoroutine
+from ._tasks import Task, _pending_tasks, _StepOrigin, iscoroutine
 
 logger = logging.getLogger("asyncio")
 
@@ -476,7 +476,9 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
     def _abandon_pending_tasks(self) -> None:
         # As asyncio's close(), which leaves pending tasks alone: cut them
         # loose from the run (closing it would close their coroutines).
-        for task in list(_all_tasks):
+        # (Only the facade's own pending Tasks: a third-party task registered
+        # with _register_task is its owner's business, as in stock asyncio.)
+        for task in list(_pending_tasks):
             if task._loop is self:
                 task._abandon()
 

@@ -280,6 +280,27 @@ def test_registered_third_party_tasks_are_held_weakly(no_gc: None) -> None:
     assert tether_asyncio.run(main()) == (True, True)
 
 
+def test_closing_a_loop_leaves_registered_third_party_tasks_alone() -> None:
+    class Foreign:
+        def __init__(self, loop: Any) -> None:
+            self._loop = loop
+
+        def get_loop(self) -> Any:
+            return self._loop
+
+        def done(self) -> bool:
+            return False
+
+    loop = tether_asyncio.new_event_loop()
+    foreign = Foreign(loop)
+    tether_asyncio._register_task(foreign)
+    try:
+        loop.close()  # used to call foreign._abandon(): AttributeError
+        assert loop.is_closed()
+    finally:
+        tether_asyncio._unregister_task(foreign)
+
+
 def test_finished_tasks_leave_the_registry(no_gc: None) -> None:
     from tether_asyncio import _tasks
 

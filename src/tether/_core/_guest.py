@@ -346,21 +346,29 @@ class SteppedRun:
         # Close each task's coroutine now, in a controlled way, rather than
         # leaving them to the garbage collector: nurseries and cancel scopes
         # see that their run was abandoned and unwind without touching it.
-        for task in list(runner.tasks):
-            try:
-                task.coro.close()
-            except BaseException as exc:  # a finally block that awaited or raised
-                # (sys.UnraisableHookArgs is not constructible from Python;
-                # the hook only reads these attributes.)
-                report = types.SimpleNamespace(
-                    exc_type=type(exc),
-                    exc_value=exc,
-                    exc_traceback=exc.__traceback__,
-                    err_msg="Exception ignored while closing an abandoned task",
-                    object=task.coro,
-                )
-                sys.unraisablehook(report)
-        self._gen.close()
+        # They recognise that by finding no current task, so if this thread
+        # is inside another run (closing a loop from a tether task, say),
+        # that run's context is set aside meanwhile.
+        ctx = GLOBAL_RUN_CONTEXT.__dict__
+        outer: dict[str, Any] = {key: ctx.pop(key) for key in ("runner", "task") if key in ctx}
+        try:
+            for task in list(runner.tasks):
+                try:
+                    task.coro.close()
+                except BaseException as exc:  # a finally block that awaited or raised
+                    # (sys.UnraisableHookArgs is not constructible from Python;
+                    # the hook only reads these attributes.)
+                    report = types.SimpleNamespace(
+                        exc_type=type(exc),
+                        exc_value=exc,
+                        exc_traceback=exc.__traceback__,
+                        err_msg="Exception ignored while closing an abandoned task",
+                        object=task.coro,
+                    )
+                    sys.unraisablehook(report)
+            self._gen.close()
+        finally:
+            ctx.update(outer)
 
 
 def open_stepped_run(

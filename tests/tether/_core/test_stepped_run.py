@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import signal
 import socket
+import sys
 import threading
 from typing import TYPE_CHECKING, Any, Self
 
@@ -442,3 +443,46 @@ def test_close_releases_a_never_started_run_whose_generator_was_finalized() -> N
     assert wakeup.wakeup_sock.fileno() == -1
     assert wakeup.write_sock.fileno() == -1
     run.close()  # idempotent
+
+
+def test_close_from_inside_another_run_unwinds_the_abandoned_tasks() -> None:
+    # Closing a stepped run while this thread is inside another run (a
+    # facade loop closed from a tether task): the abandoned tasks' nurseries
+    # and cancel scopes must unwind as "outside their run", not mistake the
+    # other run's task for their own.
+    cleaned: list[str] = []
+
+    async def child() -> None:
+        try:
+            await tether.sleep_forever()
+        finally:
+            cleaned.append("child")
+
+    async def main() -> None:
+        try:
+            with tether.CancelScope():
+                async with tether.open_nursery() as nursery:
+                    nursery.start_soon(child)
+                    await tether.sleep_forever()
+        finally:
+            cleaned.append("main")
+
+    run = lowlevel.open_stepped_run(main)
+    for _ in range(5):
+        run.step(0)  # until both sleep
+
+    unraisable: list[Any] = []
+
+    async def closer() -> None:
+        outer_task = lowlevel.current_task()
+        run.close()
+        assert lowlevel.current_task() is outer_task  # the outer run's context is back
+
+    old_hook = sys.unraisablehook
+    sys.unraisablehook = unraisable.append
+    try:
+        tether.run(closer)
+    finally:
+        sys.unraisablehook = old_hook
+    assert sorted(cleaned) == ["child", "main"]
+    assert unraisable == []
