@@ -891,6 +891,19 @@ class _PumpState:
 _NO_BUFFER: Any = ()
 
 
+def _own_watch(
+    watch: Callable[..., tether.lowlevel.ReadinessWatch],
+    fd: int,
+    callback: Callable[[tether.lowlevel.ReadinessWatch], object],
+) -> tether.lowlevel.ReadinessWatch:
+    """A readiness watch whose callback is passed the watch itself: a call
+    queued before a cancel-and-rewatch in the same iteration can tell it is
+    stale (``watch is not self._read_watch``) and do nothing."""
+    new = watch(fd, callback)
+    new.args = (new,)
+    return new
+
+
 class _PumpTransport:
     """Base of the facade's transports: a protocol, a write buffer with
     stock's flow control, and what moves the bytes: either one owned tether
@@ -997,11 +1010,9 @@ class _PumpTransport:
             and not self._lost
             and self.is_reading()
         ):
-            watch = tether.lowlevel.watch_readable(self._io_fd, self._read_ready)
-            # The callback gets its own watch: one queued before a
-            # cancel-and-rewatch in the same iteration does nothing.
-            watch.args = (watch,)
-            self._read_watch = watch
+            self._read_watch = _own_watch(
+                tether.lowlevel.watch_readable, self._io_fd, self._read_ready
+            )
 
     def _unwatch_reads(self) -> None:
         watch = self._read_watch
@@ -1011,9 +1022,9 @@ class _PumpTransport:
 
     def _watch_writes(self) -> None:
         if self._write_watch is None and self._buffer and not self._lost:
-            watch = tether.lowlevel.watch_writable(self._io_fd, self._write_ready)
-            watch.args = (watch,)
-            self._write_watch = watch
+            self._write_watch = _own_watch(
+                tether.lowlevel.watch_writable, self._io_fd, self._write_ready
+            )
 
     def _unwatch_writes(self) -> None:
         watch = self._write_watch
@@ -1084,13 +1095,20 @@ class _PumpTransport:
                 self._reading_done = True
                 self._eof_received()
                 return
-            try:
-                self._protocol.data_received(data)
-            except (SystemExit, KeyboardInterrupt):
-                raise
-            except BaseException as exc:
-                self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+            if not self._deliver(data):
                 return
+
+    def _deliver(self, data: bytes) -> bool:
+        """Hand ``data`` to the protocol; False (after the fatal-error report
+        stock makes) if ``data_received`` raised."""
+        try:
+            self._protocol.data_received(data)
+        except (SystemExit, KeyboardInterrupt):
+            raise
+        except BaseException as exc:
+            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+            return False
+        return True
 
     def _read_failed_is_eof(self, exc: BaseException) -> bool:
         return False
@@ -1558,12 +1576,7 @@ class _SocketTransport(_PumpTransport):
         if not data:
             self._eof_received()
             return
-        try:
-            self._protocol.data_received(data)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+        self._deliver(data)
 
     def _write_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
         if watch is not self._write_watch or self._conn_lost:

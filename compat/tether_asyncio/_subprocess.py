@@ -48,6 +48,7 @@ from ._streams import (
     _ensure_reaper,
     _FlowControl,
     _not_implemented,
+    _own_watch,
     _PumpTransport,
     _watched_pipes,
 )
@@ -143,12 +144,7 @@ class _ReadPipeTransport(_PipeTransport):
             self._unwatch_reads()
             self._eof_received()
             return
-        try:
-            self._protocol.data_received(data)
-        except (SystemExit, KeyboardInterrupt):
-            raise
-        except BaseException as exc:
-            self._fatal_error(exc, "Fatal error: protocol.data_received() call failed.")
+        self._deliver(data)
 
     def _stop_reading(self) -> None:
         self._unwatch_reads()
@@ -203,9 +199,9 @@ class _WritePipeTransport(_PipeTransport):
         # watches for that, to fail writes to a child that has gone.
         _ensure_reaper(self._loop)
         if not self._lost and self._read_watch is None:
-            watch = tether.lowlevel.watch_readable(self._fileno, self._read_ready)
-            watch.args = (watch,)
-            self._read_watch = watch
+            self._read_watch = _own_watch(
+                tether.lowlevel.watch_readable, self._fileno, self._read_ready
+            )
 
     def _read_ready(self, watch: tether.lowlevel.ReadinessWatch) -> None:
         if watch is not self._read_watch:
