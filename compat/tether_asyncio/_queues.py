@@ -6,6 +6,18 @@ suspend; blocked getters and putters wait on facade futures, and a waiter
 cancelled after being woken passes its turn on. ``shutdown()`` and
 ``QueueShutDown`` exist on 3.13 only (``_pyversion.QUEUE_HAS_SHUTDOWN``).
 The exception classes are stock asyncio's own.
+
+**Fast paths.** For an instance of ``Queue`` itself (not a subclass, not
+``PriorityQueue``/``LifoQueue``) with an ``int`` maxsize, ``put``/``get``
+and their ``_nowait`` forms do the work of ``full()``, ``empty()``,
+``qsize()``, ``_put()``, ``_get()``, ``_wakeup_next()`` and
+``Event.clear()`` inline instead of calling them: the same reads and
+writes, in the same order, without the Python calls (stock's are Python
+calls too; they are about half of a non-blocking ``put``/``get``). Nothing
+that can raise is inlined, so an error comes out of the same frames as in
+stock (``put()`` on a shut-down queue raises from ``put_nowait()``; an odd
+maxsize's comparison error from ``full()``). A subclass may override any of
+those methods, so its instances run stock's exact sequence of calls.
 """
 
 from __future__ import annotations
@@ -16,7 +28,7 @@ import heapq
 from types import GenericAlias
 from typing import TYPE_CHECKING, Any
 
-from . import _pyversion
+from . import _locks, _pyversion
 from ._exceptions import QueueEmpty, QueueFull
 from ._locks import Event, _LoopBound
 
@@ -102,10 +114,22 @@ class Queue(_LoopBound):
 
     async def put(self, item: Any) -> None:
         """Like asyncio.Queue.put."""
-        while self.full():
+        plain = type(self) is Queue and type(self._maxsize) is int
+        while True:
+            if plain:
+                # (self.full(), inline)
+                maxsize = self._maxsize
+                if maxsize <= 0 or not len(self._queue) >= maxsize:
+                    break
+            elif not self.full():
+                break
             if self._is_shutdown:
                 raise QueueShutDown
-            putter = self._create_future()
+            # (self._get_loop(), inline while the queue is bound to the running loop)
+            loop = _locks._get_running_loop()
+            if loop is not self._loop or loop is None:
+                loop = self._get_loop()
+            putter = loop.create_future()
             self._putters.append(putter)
             try:
                 await putter
@@ -118,25 +142,59 @@ class Queue(_LoopBound):
                 if not self.full() and not putter.cancelled():
                     self._wakeup_next(self._putters)
                 raise
-        return self.put_nowait(item)
+        if not plain or self._is_shutdown:
+            # (An error is raised from put_nowait(), as stock raises it.)
+            return self.put_nowait(item)
+        # (put_nowait(), inline; full() was just false and nothing ran since.)
+        self._queue.append(item)
+        self._unfinished_tasks += 1
+        self._finished._value = False  # (Event.clear())
+        getters = self._getters
+        while getters:  # (_wakeup_next(), inline)
+            getter = getters.popleft()
+            if not getter.done():
+                getter.set_result(None)
+                break
+        return None
 
     def put_nowait(self, item: Any) -> None:
         """Like asyncio.Queue.put_nowait."""
         if self._is_shutdown:
             raise QueueShutDown
-        if self.full():
+        maxsize = self._maxsize
+        if type(self) is not Queue or type(maxsize) is not int:
+            if self.full():
+                raise QueueFull
+            self._put(item)
+            self._unfinished_tasks += 1
+            self._finished.clear()
+            self._wakeup_next(self._getters)
+            return
+        # (The same, with full(), _put(), clear() and _wakeup_next() inline.)
+        queue = self._queue
+        if not maxsize <= 0 and len(queue) >= maxsize:
             raise QueueFull
-        self._put(item)
+        queue.append(item)
         self._unfinished_tasks += 1
-        self._finished.clear()
-        self._wakeup_next(self._getters)
+        self._finished._value = False
+        getters = self._getters
+        while getters:
+            getter = getters.popleft()
+            if not getter.done():
+                getter.set_result(None)
+                break
 
     async def get(self) -> Any:
         """Like asyncio.Queue.get."""
-        while self.empty():
+        plain = type(self) is Queue
+        while not self._queue if plain else self.empty():
             if self._is_shutdown and self.empty():
                 raise QueueShutDown
-            getter = self._create_future()
+            # (self._get_loop(), inline while the queue is bound to the running loop)
+            loop = _locks._get_running_loop()
+            if loop is not self._loop or loop is None:
+                loop = self._get_loop()
+            getter = loop.create_future()
             self._getters.append(getter)
             try:
                 await getter
@@ -149,16 +207,41 @@ class Queue(_LoopBound):
                 if not self.empty() and not getter.cancelled():
                     self._wakeup_next(self._getters)
                 raise
-        return self.get_nowait()
+        if not plain:
+            return self.get_nowait()
+        # (get_nowait(), inline; the queue was just found non-empty.)
+        item = self._queue.popleft()
+        putters = self._putters
+        while putters:  # (_wakeup_next(), inline)
+            putter = putters.popleft()
+            if not putter.done():
+                putter.set_result(None)
+                break
+        return item
 
     def get_nowait(self) -> Any:
         """Like asyncio.Queue.get_nowait."""
-        if self.empty():
+        if type(self) is not Queue:
+            if self.empty():
+                if self._is_shutdown:
+                    raise QueueShutDown
+                raise QueueEmpty
+            item = self._get()
+            self._wakeup_next(self._putters)
+            return item
+        # (The same, with empty(), _get() and _wakeup_next() inline.)
+        queue = self._queue
+        if not queue:
             if self._is_shutdown:
                 raise QueueShutDown
             raise QueueEmpty
-        item = self._get()
-        self._wakeup_next(self._putters)
+        item = queue.popleft()
+        putters = self._putters
+        while putters:
+            putter = putters.popleft()
+            if not putter.done():
+                putter.set_result(None)
+                break
         return item
 
     def task_done(self) -> None:

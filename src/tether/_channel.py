@@ -11,6 +11,15 @@ already waiting), ``send`` does no parking at all: one inline cancel check,
 the hand-over, and a fast-path schedule point, which switches tasks only
 once every ``FAST_PATH_YIELD_INTERVAL`` (64) of them (see ``_core/_traps.py``
 and docs/trio-differences.rst); ``receive`` with an item waiting likewise.
+(``send``, ``receive`` and ``__anext__`` do the cancel check and the
+hand-over inline rather than through helper calls: they are the hot paths.)
+
+A blocked sender or receiver is represented by one slotted object (a
+:class:`_SendWait` / :class:`_ReceiveWait`) that is both the entry in the
+channel's ordered dict of waiting tasks and the wait's abort function. A
+value handed to a waiting receiver travels in that object, and the receiver
+is woken with the shared ``VALUE_NONE`` outcome: no outcome object per
+hand-over.
 """
 
 from __future__ import annotations
@@ -21,7 +30,7 @@ from math import inf
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import attrs
-from outcome import Error, Value
+from outcome import Error
 
 from ._abc import ReceiveChannel, SendChannel
 from ._core import (
@@ -33,11 +42,11 @@ from ._core import (
     WouldBlock,
     cancel_shielded_checkpoint,
     checkpoint,
+    current_task,
     enable_ki_protection,
-    reschedule,
-    wait_task_rescheduled,
 )
-from ._core._traps import _FAST_PATH_MASK, cancel_point_task
+from ._core._context import GLOBAL_RUN_CONTEXT
+from ._core._traps import _FAST_PATH_MASK, WaitTaskRescheduled
 from ._util import NoPublicConstructor, final
 
 if TYPE_CHECKING:
@@ -99,8 +108,9 @@ class _State(Generic[T]):
         self.data: deque[T] = deque()
         self.open_send_channels = 0
         self.open_receive_channels = 0
-        self.send_tasks: OrderedDict[Task, T] = OrderedDict()
-        self.receive_tasks: OrderedDict[Task, None] = OrderedDict()
+        # The blocked tasks, oldest first, with their waits.
+        self.send_tasks: OrderedDict[Task, _SendWait] = OrderedDict()
+        self.receive_tasks: OrderedDict[Task, _ReceiveWait] = OrderedDict()
         self.peak_buffer_used = 0
 
     def statistics(self) -> MemoryChannelStatistics:
@@ -190,15 +200,17 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
         if state.open_receive_channels == 0:
             raise BrokenResourceError
         if state.receive_tasks:
-            task, _ = state.receive_tasks.popitem(last=False)
-            task.custom_sleep_data._tasks.remove(task)
-            reschedule(task, Value(value))
+            task, wait = state.receive_tasks.popitem(last=False)
+            wait.channel._tasks.remove(task)
+            wait.value = value
+            task._runner.reschedule(task)
             return True
         data = state.data
-        if len(data) < state.max_buffer_size:
+        used = len(data)
+        if used < state.max_buffer_size:
             data.append(value)
-            if len(data) > state.peak_buffer_used:
-                state.peak_buffer_used = len(data)
+            if used >= state.peak_buffer_used:
+                state.peak_buffer_used = used + 1
             return True
         return False
 
@@ -212,20 +224,42 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
             tether.BrokenResourceError: if every receiving end is closed,
                 before or while waiting.
         """
-        task = cancel_point_task()
-        if self._offer(value):
-            points = task._schedule_points + 1
-            if points & _FAST_PATH_MASK:
-                task._schedule_points = points  # a schedule point that did not need to yield
-            else:
-                await cancel_shielded_checkpoint()
-            return
-
-        self._tasks.add(task)
-        self._state.send_tasks[task] = value
-        task.custom_sleep_data = self
-
-        await wait_task_rescheduled(_SendAbort(self, task))
+        # (cancel_point_task() and _offer(), inline: the hot path.)
+        try:
+            task = GLOBAL_RUN_CONTEXT.task
+        except AttributeError:
+            task = current_task()  # raises the friendly RuntimeError
+        task._cancel_points += 1
+        if task._cancel_status.effectively_cancelled or task._pending_interrupts is not None:
+            task._raise_pending()
+        if self._closed:
+            raise ClosedResourceError
+        state = self._state
+        if state.open_receive_channels == 0:
+            raise BrokenResourceError
+        if state.receive_tasks:
+            receiver, wait = state.receive_tasks.popitem(last=False)
+            wait.channel._tasks.remove(receiver)
+            wait.value = value
+            receiver._runner.reschedule(receiver)
+        else:
+            data = state.data
+            used = len(data)
+            if used >= state.max_buffer_size:
+                # Full: wait for a receiver to take the value.
+                self._tasks.add(task)
+                send_wait = _SendWait(self, task, value)
+                state.send_tasks[task] = send_wait
+                await _wait(send_wait)
+                return
+            data.append(value)
+            if used >= state.peak_buffer_used:
+                state.peak_buffer_used = used + 1
+        points = task._schedule_points + 1
+        if points & _FAST_PATH_MASK:
+            task._schedule_points = points  # a schedule point that did not need to yield
+        else:
+            await cancel_shielded_checkpoint()
 
     @enable_ki_protection
     def clone(self) -> MemorySendChannel[SendType]:
@@ -265,14 +299,14 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
         self._closed = True
         state = self._state
         for task in self._tasks:
-            reschedule(task, Error(ClosedResourceError()))
+            task._runner.reschedule(task, Error(ClosedResourceError()))
             del state.send_tasks[task]
         self._tasks.clear()
         state.open_send_channels -= 1
         if state.open_send_channels == 0:
-            for task in state.receive_tasks:
-                task.custom_sleep_data._tasks.remove(task)
-                reschedule(task, Error(EndOfChannel()))
+            for task, wait in state.receive_tasks.items():
+                wait.channel._tasks.remove(task)
+                task._runner.reschedule(task, Error(EndOfChannel()))
             state.receive_tasks.clear()
 
     @enable_ki_protection
@@ -282,14 +316,16 @@ class MemorySendChannel(SendChannel[SendType], metaclass=NoPublicConstructor):
         await checkpoint()
 
 
-class _SendAbort:
-    """Abort function of a blocked send (a slotted object, not a closure)."""
+class _SendWait:
+    """A blocked send: the value waiting to be taken, and the wait's abort
+    function (a slotted object, not a closure)."""
 
-    __slots__ = ("channel", "task")
+    __slots__ = ("channel", "task", "value")
 
-    def __init__(self, channel: MemorySendChannel[Any], task: Task) -> None:
+    def __init__(self, channel: MemorySendChannel[Any], task: Task, value: Any) -> None:
         self.channel = channel
         self.task = task
+        self.value = value
 
     def __call__(self, _: RaiseCancelT) -> Abort:
         self.channel._tasks.remove(self.task)
@@ -297,19 +333,28 @@ class _SendAbort:
         return Abort.SUCCEEDED
 
 
-class _ReceiveAbort:
-    """Abort function of a blocked receive (a slotted object, not a closure)."""
+class _ReceiveWait:
+    """A blocked receive: where a sender puts the value it hands over
+    (before waking the task with ``VALUE_NONE``), and the wait's abort
+    function."""
 
-    __slots__ = ("channel", "task")
+    __slots__ = ("channel", "task", "value")
 
     def __init__(self, channel: MemoryReceiveChannel[Any], task: Task) -> None:
         self.channel = channel
         self.task = task
+        self.value: Any = None
 
     def __call__(self, _: RaiseCancelT) -> Abort:
         self.channel._tasks.remove(self.task)
         del self.channel._state.receive_tasks[self.task]
         return Abort.SUCCEEDED
+
+
+@types.coroutine
+def _wait(wait: _SendWait | _ReceiveWait) -> Generator[object, Any, None]:
+    # (wait_task_rescheduled(), for the waits of this module.)
+    (yield WaitTaskRescheduled(wait)).unwrap()
 
 
 @final
@@ -352,10 +397,10 @@ class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstr
         state = self._state
         data = state.data
         if state.send_tasks:
-            task, value = state.send_tasks.popitem(last=False)
-            task.custom_sleep_data._tasks.remove(task)
-            reschedule(task)
-            data.append(value)
+            task, wait = state.send_tasks.popitem(last=False)
+            wait.channel._tasks.remove(task)
+            task._runner.reschedule(task)
+            data.append(wait.value)
         if data:
             return data.popleft()
         if not state.open_send_channels:
@@ -372,21 +417,39 @@ class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstr
             tether.ClosedResourceError: if this end is closed, before or
                 while waiting.
         """
-        task = cancel_point_task()
-        value = self._take()
-        if value is not _NOTHING:
-            points = task._schedule_points + 1
-            if points & _FAST_PATH_MASK:
-                task._schedule_points = points  # a schedule point that did not need to yield
-            else:
-                await cancel_shielded_checkpoint()
-            return value  # type: ignore[return-value]
-
-        self._tasks.add(task)
-        self._state.receive_tasks[task] = None
-        task.custom_sleep_data = self
-
-        return await wait_task_rescheduled(_ReceiveAbort(self, task))  # type: ignore[no-any-return]
+        # (cancel_point_task() and _take(), inline: the hot path.)
+        try:
+            task = GLOBAL_RUN_CONTEXT.task
+        except AttributeError:
+            task = current_task()  # raises the friendly RuntimeError
+        task._cancel_points += 1
+        if task._cancel_status.effectively_cancelled or task._pending_interrupts is not None:
+            task._raise_pending()
+        if self._closed:
+            raise ClosedResourceError
+        state = self._state
+        data = state.data
+        if state.send_tasks:
+            sender, send_wait = state.send_tasks.popitem(last=False)
+            send_wait.channel._tasks.remove(sender)
+            sender._runner.reschedule(sender)
+            data.append(send_wait.value)
+        if not data:
+            if not state.open_send_channels:
+                raise EndOfChannel
+            # Empty: wait for a sender to hand a value over.
+            self._tasks.add(task)
+            wait = _ReceiveWait(self, task)
+            state.receive_tasks[task] = wait
+            await _wait(wait)
+            return wait.value  # type: ignore[no-any-return]
+        value = data.popleft()
+        points = task._schedule_points + 1
+        if points & _FAST_PATH_MASK:
+            task._schedule_points = points  # a schedule point that did not need to yield
+        else:
+            await cancel_shielded_checkpoint()
+        return value
 
     @enable_ki_protection
     @types.coroutine
@@ -394,25 +457,41 @@ class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstr
         # ``async for`` is how most consumers receive, so this is receive()
         # flattened into one generator frame: a received item costs one
         # frame resumption fewer than going through receive().
-        task = cancel_point_task()
+        # (receive(), with its trap inline too.)
         try:
-            value = self._take()
-        except EndOfChannel:
-            raise StopAsyncIteration from None
-        if value is not _NOTHING:
-            points = task._schedule_points + 1
-            if points & _FAST_PATH_MASK:
-                task._schedule_points = points  # a schedule point that did not need to yield
-            else:
-                yield from cancel_shielded_checkpoint()
-            return value  # type: ignore[return-value]
-        self._tasks.add(task)
-        self._state.receive_tasks[task] = None
-        task.custom_sleep_data = self
-        try:
-            return (yield from wait_task_rescheduled(_ReceiveAbort(self, task)))  # type: ignore[no-any-return]
-        except EndOfChannel:
-            raise StopAsyncIteration from None
+            task = GLOBAL_RUN_CONTEXT.task
+        except AttributeError:
+            task = current_task()  # raises the friendly RuntimeError
+        task._cancel_points += 1
+        if task._cancel_status.effectively_cancelled or task._pending_interrupts is not None:
+            task._raise_pending()
+        if self._closed:
+            raise ClosedResourceError
+        state = self._state
+        data = state.data
+        if state.send_tasks:
+            sender, send_wait = state.send_tasks.popitem(last=False)
+            send_wait.channel._tasks.remove(sender)
+            sender._runner.reschedule(sender)
+            data.append(send_wait.value)
+        if not data:
+            if not state.open_send_channels:
+                raise StopAsyncIteration
+            self._tasks.add(task)
+            wait = _ReceiveWait(self, task)
+            state.receive_tasks[task] = wait
+            try:
+                (yield WaitTaskRescheduled(wait)).unwrap()
+            except EndOfChannel:
+                raise StopAsyncIteration from None
+            return wait.value  # type: ignore[no-any-return]
+        value = data.popleft()
+        points = task._schedule_points + 1
+        if points & _FAST_PATH_MASK:
+            task._schedule_points = points  # a schedule point that did not need to yield
+        else:
+            yield from cancel_shielded_checkpoint()
+        return value
 
     @enable_ki_protection
     def clone(self) -> MemoryReceiveChannel[ReceiveType]:
@@ -451,14 +530,14 @@ class MemoryReceiveChannel(ReceiveChannel[ReceiveType], metaclass=NoPublicConstr
         self._closed = True
         state = self._state
         for task in self._tasks:
-            reschedule(task, Error(ClosedResourceError()))
+            task._runner.reschedule(task, Error(ClosedResourceError()))
             del state.receive_tasks[task]
         self._tasks.clear()
         state.open_receive_channels -= 1
         if state.open_receive_channels == 0:
-            for task in state.send_tasks:
-                task.custom_sleep_data._tasks.remove(task)
-                reschedule(task, Error(BrokenResourceError()))
+            for task, wait in state.send_tasks.items():
+                wait.channel._tasks.remove(task)
+                task._runner.reschedule(task, Error(BrokenResourceError()))
             state.send_tasks.clear()
             state.data.clear()
 

@@ -534,7 +534,7 @@ class _LockImpl(_ReleaseOnExit):
             tether.Cancelled: if cancelled first (the lock is then not taken).
         """
         task = cancel_point_task()
-        if self._owner is None and not self._lot:
+        if self._owner is None and not self._lot._parked:  # (not self._lot)
             self._owner = task
             add_parking_lot_breaker(task, self._lot)
             await fast_path_schedule_point(task)
@@ -560,12 +560,12 @@ class _LockImpl(_ReleaseOnExit):
         task = current_task()
         if task is not self._owner:
             raise RuntimeError("can't release a Lock you don't own")
-        remove_parking_lot_breaker(task, self._lot)
-        if self._lot:
-            (self._owner,) = self._lot.unpark(count=1)
-            add_parking_lot_breaker(self._owner, self._lot)
-        else:
-            self._owner = None
+        lot = self._lot
+        remove_parking_lot_breaker(task, lot)
+        # (The longest waiter, if any: lot.unpark(count=1) without its list.)
+        self._owner = owner = lot._unpark_first()
+        if owner is not None:
+            add_parking_lot_breaker(owner, lot)
 
     def statistics(self) -> LockStatistics:
         """Return a :class:`LockStatistics` for this lock."""

@@ -366,6 +366,53 @@ async def test_close_wakes_own_blocked_tasks_only() -> None:
     assert results == ["r2 closed", "r1 got"]
 
 
+async def test_values_handed_to_blocked_receivers() -> None:
+    # A sender that finds receivers waiting hands its value straight to the
+    # oldest one (receive() and async for alike); the value arrives intact,
+    # None and unhashable values included, and never passes the buffer.
+    send, recv = tether.open_memory_channel[object](0)
+    marker: list[int] = []
+    got: list[tuple[str, object]] = []
+
+    async def by_receive(tag: str) -> None:
+        got.append((tag, await recv.receive()))
+
+    async def by_iteration(tag: str) -> None:
+        async for value in recv:
+            got.append((tag, value))
+            return
+
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(by_receive, "r1")
+        await wait_all_tasks_blocked()
+        nursery.start_soon(by_iteration, "i1")
+        await wait_all_tasks_blocked()
+        nursery.start_soon(by_receive, "r2")
+        await wait_all_tasks_blocked()
+        assert recv.statistics().tasks_waiting_receive == 3
+        await send.send(None)
+        send.send_nowait(marker)
+        await send.send("x")
+        assert recv.statistics().tasks_waiting_receive == 0
+        assert recv.statistics().peak_buffer_used == 0
+    assert got == [("r1", None), ("i1", marker), ("r2", "x")]
+    assert got[1][1] is marker
+
+    # async for, blocked when the last send end closes: the loop just ends.
+    ended: list[str] = []
+
+    async def drain(ch: tether.MemoryReceiveChannel[object]) -> None:
+        async for _ in ch:
+            pass  # pragma: no cover - nothing is sent
+        ended.append("end")
+
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(drain, recv)
+        await wait_all_tasks_blocked()
+        await send.aclose()
+    assert ended == ["end"]
+
+
 async def test_sync_context_managers() -> None:
     send, recv = tether.open_memory_channel[int](1)
     with send as s:

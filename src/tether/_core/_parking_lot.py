@@ -136,7 +136,9 @@ class ParkingLot:
         task = GLOBAL_RUN_CONTEXT.task
         self._parked[task] = None
         task.custom_sleep_data = self
-        (yield WaitTaskRescheduled(_Unpark(task))).unwrap()
+        result = yield WaitTaskRescheduled(_Unpark(task))
+        if result is not VALUE_NONE:  # (unpark()'s outcome: nothing to unwrap)
+            result.unwrap()
 
     def _pop_several(self, count: int | float) -> Iterator[Task]:  # noqa: PYI041
         if isinstance(count, float):
@@ -168,6 +170,15 @@ class ParkingLot:
         for task in tasks:
             task._runner.reschedule(task, VALUE_NONE)
         return tasks
+
+    def _unpark_first(self) -> Task | None:
+        # unpark(count=1) for tether's own primitives: the task woken (or
+        # None), without a list.
+        if not self._parked:
+            return None
+        task, _ = self._parked.popitem(last=False)
+        task._runner.reschedule(task, VALUE_NONE)
+        return task
 
     def unpark_all(self) -> list[Task]:
         """Wake every parked task; return them."""
