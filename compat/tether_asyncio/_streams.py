@@ -3,8 +3,8 @@
 and :class:`Server`.
 
 Underneath there is no asyncio protocol or transport and no selector: a
-connection is a :class:`tether.SocketStream` (wrapped in a
-:class:`tether.SSLStream` for TLS), connecting waits with
+connection is a socket moved by tether's readiness waits (for TLS, wrapped
+in a :class:`tether.SSLStream`), connecting waits with
 :func:`tether.lowlevel.wait_writable`, and a server's listening socket is
 watched with :func:`tether.lowlevel.wait_readable`. (Not
 ``tether.open_tcp_stream``/``open_tcp_listeners``: asyncio's observable
@@ -57,7 +57,9 @@ it), running a reader loop and a writer loop over a
 flow-control rules.
 
 Closing: ``close()`` lets the buffer drain, then closes the socket (for
-TLS, after sending ``close_notify``) and tells the reader and
+TLS, as stock does, after sending ``close_notify`` and reading the peer's,
+or its end of file, for up to ``ssl_shutdown_timeout``, after which
+``wait_closed()`` raises ``TimeoutError``) and tells the reader and
 ``wait_closed()``; ``abort()`` drops the buffer. The object a
 writer reports as ``writer.transport`` exposes what stream users touch
 (``get_extra_info``, ``is_closing``, ``close``, ``abort``, ``write``,
@@ -1399,14 +1401,112 @@ def _client_context(sslcontext: Any, server_side: bool, server_hostname: str | N
     return context
 
 
+_TLS_RECEIVE_SIZE = 65536  # what the TLS layer asks its socket for at a time
+
+
+class _TLSSocket(tether.abc.Stream):
+    """The byte stream under a TLS connection: the connection's socket,
+    moved with tether's low-level readiness waits.
+
+    Not a :class:`tether.SocketStream` on purpose: where the TLS pump task
+    suspends decides the order in which the two ends of a connection see
+    its events (data, ``close_notify``, the connection's loss), and that
+    order must stay stock asyncio's whatever the native stream does (its
+    ready ``send_all``/``receive_some`` are fast-path schedule points, which
+    switch tasks only once in a while). Here every call is a cancel point
+    and suspends exactly once: at its readiness wait when it has to wait,
+    or at a schedule point after the system call when it did not.
+    ``aclose()`` closes the socket (unless :attr:`keep_open_on_aclose`);
+    :meth:`close` does it synchronously.
+
+    Attributes:
+        keep_open_on_aclose: set by a transport closing the TLS connection
+            the way stock does: ``SSLStream.aclose()`` sends ``close_notify``
+            and then closes its transport stream, but the socket must stay
+            open until the peer's ``close_notify`` has been read.
+    """
+
+    __slots__ = ("_sock", "keep_open_on_aclose")
+
+    def __init__(self, sock: socket.socket) -> None:
+        self._sock = sock
+        self.keep_open_on_aclose = False
+        _set_nodelay(sock)
+
+    @staticmethod
+    def _broken(exc: OSError) -> tether.BrokenResourceError | tether.ClosedResourceError:
+        if exc.errno in (errno.EBADF, errno.ENOTSOCK):
+            return tether.ClosedResourceError("this socket was already closed")
+        return tether.BrokenResourceError(f"socket connection broken: {exc}")
+
+    async def send_all(self, data: bytes | bytearray | memoryview) -> None:
+        """Send all of ``data`` (see :meth:`tether.abc.SendStream.send_all`)."""
+        await tether.lowlevel.checkpoint_if_cancelled()
+        sock = self._sock
+        waited = False
+        with memoryview(data) as view, view.cast("B") as rest:
+            while rest:
+                try:
+                    sent = sock.send(rest)
+                except (BlockingIOError, InterruptedError):
+                    await tether.lowlevel.wait_writable(sock)
+                    waited = True
+                    continue
+                except OSError as exc:
+                    raise self._broken(exc) from exc
+                rest = rest[sent:]
+        if not waited:
+            await tether.lowlevel.cancel_shielded_checkpoint()
+
+    async def wait_send_all_might_not_block(self) -> None:
+        """Wait until the socket is writable."""
+        await tether.lowlevel.wait_writable(self._sock)
+
+    async def receive_some(self, max_bytes: int | None = None) -> bytes:
+        """Receive at most ``max_bytes`` (default 64 KiB); ``b""`` at end of file."""
+        await tether.lowlevel.checkpoint_if_cancelled()
+        sock = self._sock
+        size = _TLS_RECEIVE_SIZE if max_bytes is None else max_bytes
+        waited = False
+        while True:
+            try:
+                data = sock.recv(size)
+            except (BlockingIOError, InterruptedError):
+                await tether.lowlevel.wait_readable(sock)
+                waited = True
+                continue
+            except OSError as exc:
+                if not waited:
+                    await tether.lowlevel.cancel_shielded_checkpoint()
+                raise self._broken(exc) from exc
+            if not waited:
+                await tether.lowlevel.cancel_shielded_checkpoint()
+            return data
+
+    def close(self) -> None:
+        """Close the socket (waking any task waiting on it). Idempotent; also
+        fine outside the run (an abandoned run's clean-up)."""
+        if self._sock.fileno() != -1 and tether.lowlevel.in_tether_run():
+            tether.lowlevel.notify_closing(self._sock)
+        self._sock.close()
+
+    async def aclose(self) -> None:
+        """Close the socket (nothing, without suspending, if
+        :attr:`keep_open_on_aclose`)."""
+        if self.keep_open_on_aclose:
+            return
+        self.close()
+        await tether.lowlevel.checkpoint()
+
+
 async def _handshake(
-    stream: tether.SocketStream,
+    stream: _TLSSocket,
     sslcontext: Any,
     *,
     server_side: bool,
     server_hostname: str | None,
     timeout: float,
-) -> tuple[tether.SSLStream[tether.SocketStream], dict[str, Any]]:
+) -> tuple[tether.SSLStream[_TLSSocket], dict[str, Any]]:
     """TLS over ``stream``: the SSLStream and the extra info it adds."""
     capture = _CapturingContext(sslcontext)
     hostname = server_hostname if server_hostname and not server_side else None
@@ -1461,12 +1561,15 @@ class _SocketTransport(_PumpTransport):
     """
 
     _start_tls_compatible = True
-    _raw_stream: tether.SocketStream | None = None
-    _ssl_stream: tether.SSLStream[tether.SocketStream] | None = None
+    _raw_stream: _TLSSocket | None = None
+    _ssl_stream: tether.SSLStream[_TLSSocket] | None = None
     _ssl_shutdown_timeout = _SSL_SHUTDOWN_TIMEOUT
     _eof = False
     _server: Server | None = None
     _flush_waiter: Future | None = None  # start_tls() waiting for the plain buffer
+    # While a TLS close waits for the peer's close_notify: its cancel scope
+    # (abort() cancels it).
+    _tls_close_scope: tether.CancelScope | None = None
 
     def __init__(
         self,
@@ -1477,8 +1580,8 @@ class _SocketTransport(_PumpTransport):
         waiter: Future | None = None,
         extra: dict[str, Any] | None = None,
         server: Server | None = None,
-        stream: tether.SocketStream | None = None,
-        ssl_stream: tether.SSLStream[tether.SocketStream] | None = None,
+        stream: _TLSSocket | None = None,
+        ssl_stream: tether.SSLStream[_TLSSocket] | None = None,
         ssl_extra: dict[str, Any] | None = None,
         ssl_shutdown_timeout: float = _SSL_SHUTDOWN_TIMEOUT,
     ) -> None:
@@ -1731,19 +1834,45 @@ class _SocketTransport(_PumpTransport):
     async def _idle_write_work(self) -> bool:
         if not (self._over_ssl and self._closing and not self._conn_lost and not self._buffer):
             return False
-        # TLS close: close_notify (bounded by ssl_shutdown_timeout), then close.
+        # TLS close, as stock's SSL protocol does it: send close_notify, then
+        # wait (up to ssl_shutdown_timeout) for the peer's close_notify, its
+        # end of file or an error, which the reader sees; then close.
         assert self._ssl_stream is not None
+        assert self._raw_stream is not None
+        pump = self._pump
+        assert pump is not None
         self._conn_lost += 1
+        self._raw_stream.keep_open_on_aclose = True
         with tether.move_on_after(self._ssl_shutdown_timeout) as scope:
+            self._tls_close_scope = scope
             try:
                 await self._ssl_stream.aclose()
             except (tether.BrokenResourceError, tether.ClosedResourceError):
                 pass
-        if scope.cancelled_caught:
-            self._call_connection_lost(TimeoutError())
+            else:
+                while pump.reader_running:
+                    await pump.state_lot.park()
+        self._tls_close_scope = None
+        if scope.cancelled_caught and not self._tls_close_aborted:
+            # (Stock's shutdown timer: a forced close, one iteration later.)
+            self._loop.call_soon(self._call_connection_lost, TimeoutError("SSL shutdown timed out"))
         else:
-            self._call_connection_lost(None)
+            # (Stock: the transport closes in the next iteration, and the
+            # protocol hears of it one iteration after that.)
+            self._loop.call_soon(self._call_connection_lost, None)
         return True
+
+    _tls_close_aborted = False
+
+    def abort(self) -> None:
+        """Close at once, dropping buffered data (and, for TLS, not waiting
+        for the peer's close_notify)."""
+        scope = self._tls_close_scope
+        if scope is not None:
+            self._tls_close_aborted = True
+            self._loop._defer_or_call(scope.cancel)
+            return
+        super().abort()
 
     # -- reading and closing ----------------------------------------------------------
 
@@ -1796,7 +1925,7 @@ class _SocketTransport(_PumpTransport):
             self._sock.close()
         else:
             assert self._raw_stream is not None
-            self._raw_stream.socket.close()
+            self._raw_stream.close()
 
     def _after_lost(self) -> None:
         waiter = self._flush_waiter
@@ -1838,7 +1967,7 @@ class _SocketTransport(_PumpTransport):
             await waiter
         if self._lost:
             raise ConnectionResetError("Connection lost")
-        stream = tether.SocketStream(tether.socket.from_stdlib_socket(self._sock))
+        stream = _TLSSocket(self._sock)
         try:
             ssl_stream, extra = await _handshake(
                 stream,
@@ -2048,7 +2177,7 @@ async def _create_connection_transport(
             ssl_handshake_timeout, ssl_shutdown_timeout
         )
         context = _client_context(sslcontext, server_side, server_hostname)
-        stream = tether.SocketStream(tether.socket.from_stdlib_socket(sock))
+        stream = _TLSSocket(sock)
         try:
             ssl_stream, extra = await _handshake(
                 stream,
@@ -2058,7 +2187,7 @@ async def _create_connection_transport(
                 timeout=handshake_timeout,
             )
         except BaseException:
-            stream.socket.close()
+            stream.close()
             raise
         transport = _SocketTransport(
             loop,
@@ -2389,7 +2518,7 @@ class Server(AbstractServer):
             protocol = self._protocol_factory()
             waiter = loop.create_future()
             if self._ssl_context:
-                stream = tether.SocketStream(tether.socket.from_stdlib_socket(conn))
+                stream = _TLSSocket(conn)
                 try:
                     handshake_timeout, shutdown_timeout = _check_ssl_timeouts(
                         self._ssl_handshake_timeout, self._ssl_shutdown_timeout
@@ -2414,7 +2543,7 @@ class Server(AbstractServer):
                         ssl_shutdown_timeout=shutdown_timeout,
                     )
                 except BaseException:
-                    stream.socket.close()
+                    stream.close()
                     raise
             else:
                 try:

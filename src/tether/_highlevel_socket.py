@@ -26,8 +26,8 @@ from ._core import (
     wait_task_rescheduled,
 )
 from ._core._context import GLOBAL_RUN_CONTEXT
-from ._core._traps import cancel_point_task
-from ._socket import SocketType, _SocketType
+from ._core._traps import cancel_point_task, fast_path_schedule_point
+from ._socket import TCP_ULP, SocketType, _SocketType
 
 DEFAULT_RECEIVE_SIZE = 65536
 
@@ -44,6 +44,23 @@ def _translate(exc: OSError) -> NoReturn:
     if exc.errno in _CLOSED_ERRNOS:
         raise ClosedResourceError("this socket was already closed") from None
     raise BrokenResourceError(f"socket connection broken: {exc}") from exc
+
+
+def _short_read_drains(sock: _stdlib_socket.socket) -> bool:
+    """Whether a ``recv`` on ``sock`` that returns fewer bytes than asked
+    has emptied its queue, apart from the conditions epoll reports with a
+    flag of their own (end of file, errors, urgent data: see
+    ``tether._core._io_epoll``). True for plain TCP; not for Unix sockets (a
+    read stops where passed file descriptors or credentials change), MPTCP,
+    or TCP with an upper-layer protocol such as kernel TLS (a read stops at
+    a TLS control record)."""
+    if sock.proto not in (0, _stdlib_socket.IPPROTO_TCP):
+        return False
+    try:
+        ulp = sock.getsockopt(_stdlib_socket.IPPROTO_TCP, TCP_ULP, 16)
+    except OSError:
+        return True  # no upper-layer protocols on this system
+    return not ulp.strip(b"\0")
 
 
 def _check_stream_socket(socket: SocketType, what: str) -> None:
@@ -98,6 +115,8 @@ class SocketStream(HalfCloseableStream):
                     socket.setsockopt(_stdlib_socket.IPPROTO_TCP, lowat, 2**14)
                 except OSError:  # pragma: no cover
                     pass
+            if type(socket) is _SocketType:
+                socket._short_read_drains = _short_read_drains(socket._sock)
 
     def __repr__(self) -> str:
         return f"<tether.SocketStream {self.socket!r}>"
@@ -126,13 +145,16 @@ class SocketStream(HalfCloseableStream):
                 raise BusyResourceError(_SENDING)
             self._sending = True
             try:
-                cancel_point_task()
+                task = cancel_point_task()
                 try:
                     sent = sock._sock.send(data)
                 except BlockingIOError:
                     sent = -1
                 if sent == len(data):
-                    await cancel_shielded_checkpoint()
+                    # Done at once: a fast-path schedule point (it switches
+                    # tasks every FAST_PATH_YIELD_INTERVAL-th time), as for a
+                    # channel send with room.
+                    await fast_path_schedule_point(task)
                     return
                 with memoryview(data) as view:
                     await self._send_rest(sock, view, max(sent, 0), sent < 0)
@@ -265,7 +287,7 @@ class SocketStream(HalfCloseableStream):
                 return await sock.recv(max_bytes)
             # _SocketType.recv written out: one coroutine frame less to
             # suspend and resume on the hot path.
-            cancel_point_task()
+            task = cancel_point_task()
             raw = sock._sock
             state = sock._io_state
             if state is None or not state.read_blocked or state.fd != raw.fileno():
@@ -277,16 +299,37 @@ class SocketStream(HalfCloseableStream):
                     await cancel_shielded_checkpoint()
                     raise
                 else:
-                    await cancel_shielded_checkpoint()
+                    if (
+                        len(data) < max_bytes
+                        and data
+                        and state is not None
+                        and state.short_read_drains
+                        and sock._short_read_drains
+                    ):
+                        # A short read emptied the queue: the next call waits
+                        # at once (see "short reads" in _core/_io_epoll.py).
+                        state.read_blocked = True
+                    # Data was there: a fast-path schedule point (see send_all).
+                    await fast_path_schedule_point(task)
                     return data
             while True:
                 await wait_task_rescheduled(
                     GLOBAL_RUN_CONTEXT.runner.io_manager.arm_retry(raw.fileno(), sock, True)
                 )
                 try:
-                    return raw.recv(max_bytes)
+                    data = raw.recv(max_bytes)
                 except BlockingIOError:
-                    pass
+                    continue
+                state = sock._io_state
+                if (
+                    len(data) < max_bytes
+                    and data
+                    and state is not None
+                    and state.short_read_drains
+                    and sock._short_read_drains
+                ):
+                    state.read_blocked = True
+                return data
         except OSError as exc:
             _translate(exc)
         finally:

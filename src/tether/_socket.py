@@ -59,6 +59,10 @@ T = TypeVar("T")
 # re-checks readiness, and neither use nor update the EAGAIN cache.
 _RECHECK_FLAGS = _stdlib_socket.MSG_OOB | getattr(_stdlib_socket, "MSG_ERRQUEUE", 0)
 
+# Linux's TCP_ULP option (not in the socket module): an upper-layer protocol
+# such as kernel TLS changes what a short recv means (see SocketStream).
+TCP_ULP = 31
+
 #: A socket address: its shape depends on the family (a ``(host, port)``
 #: tuple for IPv4, a 4-tuple for IPv6, a path for ``AF_UNIX``...).
 AddressFormat: TypeAlias = Any
@@ -531,7 +535,7 @@ class SocketType:
 
 
 class _SocketType(SocketType):
-    __slots__ = ("_did_shutdown_SHUT_WR", "_io_state", "_sock")
+    __slots__ = ("_did_shutdown_SHUT_WR", "_io_state", "_short_read_drains", "_sock")
 
     def __init__(self, sock: _stdlib_socket.socket) -> None:
         if type(sock) is not _stdlib_socket.socket:
@@ -543,6 +547,10 @@ class _SocketType(SocketType):
         # The I/O manager's state for our fd, cached by ``arm_retry`` (epoll
         # only); None until the first wait.
         self._io_state: _FdState | None = None
+        # Whether a recv that returns fewer bytes than asked empties the
+        # socket's queue, so that the next read may wait without trying
+        # (plain TCP; set by SocketStream, see tether._highlevel_socket).
+        self._short_read_drains = False
 
     def __repr__(self) -> str:
         return repr(self._sock).replace("socket.socket", "tether.socket.socket", 1)
@@ -577,6 +585,8 @@ class _SocketType(SocketType):
     def setsockopt(
         self, level: int, optname: int, value: int | Buffer | None, optlen: int | None = None
     ) -> None:
+        if optname == TCP_ULP and level == _stdlib_socket.IPPROTO_TCP:
+            self._short_read_drains = False
         if optlen is None:
             if value is None:
                 raise TypeError("value must not be None unless optlen is given")

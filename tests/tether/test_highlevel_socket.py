@@ -7,6 +7,7 @@ import socket as stdlib_socket
 import struct
 
 import pytest
+from schedule_oracles import fast_path_lets_others_run
 
 import tether
 import tether.socket as tsocket
@@ -19,6 +20,25 @@ async def tcp_pair() -> tuple[tether.SocketStream, tether.SocketStream]:
         client = await tether.open_tcp_stream("127.0.0.1", listener.socket.getsockname()[1])
         server = await listener.accept()
     return client, server
+
+
+async def test_ready_send_all_and_receive_some_are_fast_path_schedule_points() -> None:
+    # A send_all that one send(2) completes, and a receive_some that finds
+    # data, are cancel points and counted schedule points that switch tasks
+    # once every FAST_PATH_YIELD_INTERVAL (as Trio's, they stay checkpoints).
+    client, server = await tcp_pair()
+    async with client, server:
+        await fast_path_lets_others_run(lambda: client.send_all(b"x"))
+        await fast_path_lets_others_run(lambda: server.receive_some(1))
+        with tether.CancelScope() as scope:
+            scope.cancel()
+            with pytest.raises(tether.Cancelled):
+                await client.send_all(b"y")
+            with pytest.raises(tether.Cancelled):
+                await server.receive_some(1)
+        # The cancelled calls did nothing: nothing was sent, nothing lost.
+        await client.send_all(b"z")
+        assert await server.receive_some() == b"z"
 
 
 async def test_constructor_checks() -> None:

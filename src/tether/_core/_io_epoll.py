@@ -16,6 +16,22 @@ kernel's registration for an fd is in one of two modes:
   ``EAGAIN``, skips it (:meth:`EpollIOManager.arm_retry`): after ``EAGAIN``
   the kernel guarantees an edge once the fd becomes ready, which is the
   usage epoll(7) documents for edge-triggered mode.
+* **short reads** (edge mode): a read registration also asks for
+  ``EPOLLRDHUP | EPOLLPRI``, so that the peer's end of file, a reset
+  (``EPOLLERR``, ``EPOLLHUP``) and urgent data are reported with a flag of
+  their own. Until the fd's first such event, ``_FdState.short_read_drains``
+  is true, and a TCP ``SocketStream.receive_some`` whose ``recv`` returned
+  fewer bytes than asked takes the socket as drained (sets
+  ``read_blocked``), so its next call waits at once, without a ``recv``
+  that would fail with ``EAGAIN``. Why that is safe: a short ``recv`` on
+  TCP copies everything queued, except when it stops at the peer's FIN, at
+  an error, or at the urgent-data mark, and each of those is reported by an
+  event with one of the extra flags. That event was either consumed before
+  the short read (it turned the shortcut off for good, so the read marked
+  nothing) or is still to come (it clears ``read_blocked`` and wakes the
+  reader). Plain data that arrives after the read makes a new edge, as
+  after ``EAGAIN``; a new registration re-checks readiness, so whatever is
+  pending then is reported too.
 * **level mode** (an fd with a persistent watch, see
   :func:`tether.lowlevel.watch_readable`): registered level-triggered for
   exactly the wanted directions, re-registered when a task's wait ends.
@@ -67,13 +83,21 @@ if TYPE_CHECKING:
 _EPOLLIN = select.EPOLLIN
 _EPOLLOUT = select.EPOLLOUT
 _EPOLLET = select.EPOLLET
-_EPOLLIN_ET = _EPOLLIN | _EPOLLET
+_EPOLLRDHUP = select.EPOLLRDHUP
+_EPOLLPRI = select.EPOLLPRI
+# Edge mode's read registration: the peer's end of file and urgent data
+# have flags of their own (see "short reads" in the module docstring).
+_EPOLLIN_ET = _EPOLLIN | _EPOLLET | _EPOLLRDHUP | _EPOLLPRI
 _EPOLLOUT_ET = _EPOLLOUT | _EPOLLET
 _INF = math.inf
-# Event flags that wake a reader (anything but EPOLLOUT: data, hang-up,
-# error) and a writer (anything but EPOLLIN).
+# Event flags that wake a reader (anything but EPOLLOUT: data, end of file,
+# urgent data, hang-up, error) and a writer (anything but the read-side
+# flags: writability, hang-up, error).
 _WAKES_READER = ~_EPOLLOUT
-_WAKES_WRITER = ~_EPOLLIN
+_WAKES_WRITER = ~(_EPOLLIN | _EPOLLRDHUP | _EPOLLPRI)
+# Flags other than plain readability or writability: seeing one turns the
+# fd's short-read shortcut off for good.
+_EXCEPTIONAL = ~(_EPOLLIN | _EPOLLOUT)
 
 
 class _FdState:
@@ -86,6 +110,8 @@ class _FdState:
         "read_blocked",
         "read_task",
         "read_watch",
+        "short_read_drains",
+        "unusual_event_seen",
         "write_blocked",
         "write_task",
         "write_watch",
@@ -107,6 +133,11 @@ class _FdState:
         # call is known to fail again, so the socket layer waits at once.
         self.read_blocked = False
         self.write_blocked = False
+        # Whether a short read may set read_blocked (the socket is drained):
+        # only while registered in edge mode for reads, and never again once
+        # an event other than plain readability or writability was seen.
+        self.short_read_drains = False
+        self.unusual_event_seen = False
 
     def wanted_flags(self) -> int:
         flags = 0
@@ -228,6 +259,7 @@ class EpollIOManager:
             # A socket may outlive the run: its cached state must not make
             # it skip a call in a later run.
             state.read_blocked = state.write_blocked = False
+            state.short_read_drains = False
         self._epoll.close()
         self._force_wakeup.close()
 
@@ -262,6 +294,9 @@ class EpollIOManager:
                         task._runner.reschedule(task, VALUE_NONE)
                 if flags & _WAKES_READER:
                     state.read_blocked = False
+                    if flags & _EXCEPTIONAL:
+                        state.short_read_drains = False
+                        state.unusual_event_seen = True
                     task = state.read_task
                     if task is not None:
                         state.read_task = None
@@ -312,6 +347,7 @@ class EpollIOManager:
                 except OSError:  # pragma: no cover - fd already closed
                     pass
             state.armed = 0
+            state.short_read_drains = False
             if self._registered.get(fd) is state:
                 del self._registered[fd]
             return
@@ -334,6 +370,7 @@ class EpollIOManager:
             # waiters with the error rather than leaving them asleep forever.
             state.armed = 0
             state.read_blocked = state.write_blocked = False
+            state.short_read_drains = False
             if self._registered.get(fd) is state:
                 del self._registered[fd]
             state.read_watch = state.write_watch = None
@@ -347,6 +384,9 @@ class EpollIOManager:
         # A new registration reports the fd's current readiness: forget
         # what EAGAIN told us.
         state.read_blocked = state.write_blocked = False
+        state.short_read_drains = (
+            wanted & _EPOLLIN_ET == _EPOLLIN_ET and not state.unusual_event_seen
+        )
 
     def _abort_sync(self, state: _FdState) -> None:
         # A level-mode (or unregistered) wait was cancelled.
@@ -502,6 +542,7 @@ class EpollIOManager:
         # Watches just end: the fd is going away.
         state.read_watch = state.write_watch = None
         state.read_blocked = state.write_blocked = False
+        state.short_read_drains = False
         if state.armed:
             state.armed = 0
             # Drop the registration now: if the file outlives this fd (a

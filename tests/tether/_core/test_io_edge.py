@@ -8,6 +8,7 @@ inspected), because what they check is exactly which system calls are made.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import select
@@ -576,3 +577,277 @@ async def test_error_queue_read_waits_with_a_readiness_recheck() -> None:
         await peer.sendto(b"ordinary", sock.getsockname())
         with tether.fail_after(10):
             assert await sock.recv(100) == b"ordinary"
+
+
+# -- short reads: "fewer bytes than asked means drained" (TCP SocketStream) -----------
+
+
+def _tcp_stream_and_peer() -> tuple[tether.SocketStream, stdlib_socket.socket]:
+    """A tether SocketStream on one end of a loopback TCP connection, and the
+    other end as a blocking stdlib socket."""
+    with stdlib_socket.create_server(("127.0.0.1", 0)) as listener:
+        peer = stdlib_socket.create_connection(listener.getsockname())
+        ours, _ = listener.accept()
+    peer.setsockopt(stdlib_socket.IPPROTO_TCP, stdlib_socket.TCP_NODELAY, 1)
+    return tether.SocketStream(tsocket.from_stdlib_socket(ours)), peer
+
+
+async def _receive_waiting(stream: tether.SocketStream, log: list[bytes]) -> None:
+    log.append(await stream.receive_some(100))
+
+
+async def _registered_and_waiting(
+    stream: tether.SocketStream, nursery: tether.Nursery, log: list[bytes]
+) -> _FdState:
+    """Start a task blocked in ``stream.receive_some(100)`` (so the socket is
+    registered in edge mode) and return the socket's state."""
+    nursery.start_soon(_receive_waiting, stream, log)
+    await wait_all_tasks_blocked()
+    state = _state(stream.socket)
+    assert state.read_task is not None
+    return state
+
+
+async def _read_to_the_end(stream: tether.SocketStream) -> tuple[bytes, BaseException | None]:
+    """Everything ``stream`` delivers until end of file or an error (a hang
+    fails the test through fail_after instead of hanging it)."""
+    data = b""
+    with tether.fail_after(10):
+        try:
+            while chunk := await stream.receive_some(100):
+                data += chunk
+        except tether.BrokenResourceError as exc:
+            return data, exc
+    return data, None
+
+
+async def test_a_short_read_lets_the_next_receive_wait_without_recv() -> None:
+    stream, peer = _tcp_stream_and_peer()
+    with peer:
+        async with stream:
+            got: list[bytes] = []
+            async with tether.open_nursery() as nursery:
+                state = await _registered_and_waiting(stream, nursery, got)
+                assert state.armed & select.EPOLLRDHUP
+                assert state.armed & select.EPOLLPRI
+                assert state.short_read_drains
+                peer.send(b"abc")
+            assert got == [b"abc"]
+            assert state.read_blocked  # 3 < 100: the queue is empty
+            spy = RecvSpy(stream.socket._sock)  # type: ignore[attr-defined]
+            stream.socket._sock = spy  # type: ignore[attr-defined]
+            try:
+                # Data that arrives between the short read and the next call
+                # (its event not seen yet): the call waits for that event.
+                peer.send(b"between")
+                with tether.fail_after(10), assert_checkpoints():
+                    assert await stream.receive_some(100) == b"between"
+                assert spy.recv_calls == 1
+                # Data that arrives while the call waits.
+                async with tether.open_nursery() as nursery:
+                    nursery.start_soon(_receive_waiting, stream, got)
+                    await wait_all_tasks_blocked()
+                    assert spy.recv_calls == 1  # waiting, no recv tried
+                    peer.send(b"later")
+                assert got[-1] == b"later"
+                assert spy.recv_calls == 2
+                # A full read says nothing: the next call tries recv first.
+                peer.send(b"x" * 100)
+                await wait_all_tasks_blocked()
+                assert await stream.receive_some(100) == b"x" * 100
+                assert not state.read_blocked
+                with tether.move_on_after(0.01):
+                    await stream.receive_some(100)  # recv fails with EAGAIN, then waits
+                assert spy.recv_calls == 4
+            finally:
+                stream.socket._sock = spy.real  # type: ignore[attr-defined]
+
+
+async def test_data_and_eof_that_arrive_together_before_a_short_read() -> None:
+    # The event that wakes the reader already carries the end of file:
+    # EPOLLRDHUP turns the shortcut off, so the read after the data sees b"".
+    # (With EPOLLIN alone, the short read would take the socket as drained
+    # and wait for an edge that never comes: the FIN was read with the data.)
+    stream, peer = _tcp_stream_and_peer()
+    with peer:
+        async with stream:
+            got: list[bytes] = []
+            async with tether.open_nursery() as nursery:
+                state = await _registered_and_waiting(stream, nursery, got)
+                peer.send(b"abc")
+                peer.shutdown(stdlib_socket.SHUT_WR)
+            assert got == [b"abc"]
+            assert not state.short_read_drains
+            assert not state.read_blocked
+            assert await _read_to_the_end(stream) == (b"", None)
+            # Off for good: data the other way still flows, and no later
+            # short read is taken for drained.
+            assert state.unusual_event_seen
+
+
+async def test_eof_right_after_a_short_read() -> None:
+    stream, peer = _tcp_stream_and_peer()
+    with peer:
+        async with stream:
+            got: list[bytes] = []
+            async with tether.open_nursery() as nursery:
+                state = await _registered_and_waiting(stream, nursery, got)
+                peer.send(b"abc")
+            assert state.read_blocked
+            peer.shutdown(stdlib_socket.SHUT_WR)
+            assert await _read_to_the_end(stream) == (b"", None)
+            assert not state.short_read_drains
+
+
+async def test_eof_after_the_wakeup_event_and_before_the_short_read() -> None:
+    # The reader's wake-up event (plain EPOLLIN) is consumed, then the FIN
+    # arrives, then the reader's recv returns the data and swallows the FIN.
+    # The FIN's own event is still to come, so the shortcut's wait ends.
+    stream, peer = _tcp_stream_and_peer()
+    with peer:
+        async with stream:
+            seen: list[tuple[bytes, bool]] = []
+
+            async def reader() -> None:
+                data = await stream.receive_some(100)
+                seen.append((data, _state(stream.socket).read_blocked))
+
+            async with tether.open_nursery() as nursery:
+                nursery.start_soon(reader)
+                await wait_all_tasks_blocked()
+                state = _state(stream.socket)
+                peer.send(b"abc")
+                while state.read_task is not None:  # until the event wakes the reader
+                    await lowlevel.checkpoint()
+                # (FIFO: this task runs before the reader it was queued ahead of.)
+                peer.shutdown(stdlib_socket.SHUT_WR)
+            assert seen == [(b"abc", True)]  # the shortcut was taken...
+            assert await _read_to_the_end(stream) == (b"", None)  # ...and is safe
+
+
+async def test_reset_before_and_after_a_short_read() -> None:
+    for reset_before_read in (True, False):
+        stream, peer = _tcp_stream_and_peer()
+        async with stream:
+            got: list[bytes] = []
+            async with tether.open_nursery() as nursery:
+                await _registered_and_waiting(stream, nursery, got)
+                peer.send(b"abc")
+                if reset_before_read:
+                    # Close with SO_LINGER 0: an RST right behind the data.
+                    peer.setsockopt(
+                        stdlib_socket.SOL_SOCKET, stdlib_socket.SO_LINGER, b"\1\0\0\0\0\0\0\0"
+                    )
+                    peer.close()
+            if not reset_before_read:
+                assert got == [b"abc"]
+                peer.setsockopt(
+                    stdlib_socket.SOL_SOCKET, stdlib_socket.SO_LINGER, b"\1\0\0\0\0\0\0\0"
+                )
+                peer.close()
+            data, error = await _read_to_the_end(stream)
+            # Linux delivers the queued data before the reset.
+            assert b"".join(got) + data == b"abc"
+            assert isinstance(error, tether.BrokenResourceError)
+            assert isinstance(error.__cause__, ConnectionResetError)
+
+
+async def test_urgent_data_before_a_short_read() -> None:
+    # A recv stops at the urgent mark: "ab" is a short read with "cd" still
+    # queued. EPOLLPRI (urgent data) turns the shortcut off before that read.
+    stream, peer = _tcp_stream_and_peer()
+    with peer:
+        async with stream:
+            got: list[bytes] = []
+            async with tether.open_nursery() as nursery:
+                state = await _registered_and_waiting(stream, nursery, got)
+                peer.send(b"ab")
+                peer.send(b"!", stdlib_socket.MSG_OOB)
+                peer.send(b"cd")
+            assert got == [b"ab"]
+            assert not state.short_read_drains
+            assert not state.read_blocked
+            with tether.fail_after(10):
+                assert await stream.receive_some(100) == b"cd"
+            # Off for good: a later short read does not mark the socket.
+            peer.send(b"ef")
+            await wait_all_tasks_blocked()
+            assert await stream.receive_some(100) == b"ef"
+            assert not state.read_blocked
+
+
+async def test_urgent_data_after_the_wakeup_event() -> None:
+    # The reader's wake-up event is consumed before the urgent byte and the
+    # rest arrive; its short read ("ab") marks the socket drained, and the
+    # urgent data's own event (EPOLLIN | EPOLLPRI) ends the wait.
+    stream, peer = _tcp_stream_and_peer()
+    with peer:
+        async with stream:
+            seen: list[tuple[bytes, bool]] = []
+
+            async def reader() -> None:
+                data = await stream.receive_some(100)
+                seen.append((data, _state(stream.socket).read_blocked))
+
+            async with tether.open_nursery() as nursery:
+                nursery.start_soon(reader)
+                await wait_all_tasks_blocked()
+                state = _state(stream.socket)
+                peer.send(b"ab")
+                while state.read_task is not None:
+                    await lowlevel.checkpoint()
+                peer.send(b"!", stdlib_socket.MSG_OOB)
+                peer.send(b"cd")
+            assert seen == [(b"ab", True)]
+            with tether.fail_after(10):
+                assert await stream.receive_some(100) == b"cd"
+            assert not state.short_read_drains
+
+
+async def test_unix_stream_short_reads_say_nothing() -> None:
+    # A Unix stream read stops after a message that carries file
+    # descriptors, with more data queued and no further event: Unix streams
+    # never take the shortcut.
+    ours, peer = stdlib_socket.socketpair()
+    stream = tether.SocketStream(tsocket.from_stdlib_socket(ours))
+    with peer:
+        async with stream:
+            got: list[bytes] = []
+            async with tether.open_nursery() as nursery:
+                state = await _registered_and_waiting(stream, nursery, got)
+                # (The peer's own descriptor is passed: any fd will do.)
+                rights = peer.fileno().to_bytes(4, "little")
+                peer.send(b"ab")
+                peer.sendmsg(
+                    [b"cd"], [(stdlib_socket.SOL_SOCKET, stdlib_socket.SCM_RIGHTS, rights)]
+                )
+                peer.send(b"ef")
+            assert b"".join(got) in (b"ab", b"abcd")
+            assert not state.read_blocked
+            rest = b""
+            with tether.fail_after(10):
+                while len(b"".join(got) + rest) < 6:
+                    rest += await stream.receive_some(100)
+            assert b"".join(got) + rest == b"abcdef"
+
+
+async def test_an_upper_layer_protocol_turns_the_shortcut_off() -> None:
+    # Kernel TLS (TCP_ULP "tls") returns a short read at a TLS control
+    # record: setting any upper-layer protocol turns the shortcut off
+    # (whether or not the kernel accepts it).
+    from tether._socket import TCP_ULP
+
+    stream, peer = _tcp_stream_and_peer()
+    with peer:
+        async with stream:
+            assert stream.socket._short_read_drains  # type: ignore[attr-defined]
+            # (OSError: no tls module, or the connection is not ready for it.)
+            with contextlib.suppress(OSError):
+                stream.setsockopt(stdlib_socket.IPPROTO_TCP, TCP_ULP, b"tls")
+            assert not stream.socket._short_read_drains  # type: ignore[attr-defined]
+            got: list[bytes] = []
+            async with tether.open_nursery() as nursery:
+                state = await _registered_and_waiting(stream, nursery, got)
+                peer.send(b"abc")
+            assert got == [b"abc"]
+            assert not state.read_blocked
