@@ -82,6 +82,7 @@ TETHER_NAMES: dict[str, set[str]] = {
         "in_tether_task", "open_stepped_run", "pending_interrupts", "print_task_tree",
         "schedule_callback", "schedule_callback_at", "set_callback_error_handler",
         "set_cancelled_class", "spawn_owned", "step_owned_now", "abandon_owned",
+        "WaitTaskRescheduled",
     },
     "tether.testing": {"tether_test"},
     "tether.abc": set(),

@@ -11,17 +11,21 @@ version: 3.11's callback-and-waiter version, 3.12+'s version on top of
 from __future__ import annotations
 
 import functools
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from . import _pyversion
 from ._exceptions import CancelledError
-from ._futures import FUTURE_ATTRIBUTES, Future, prime_attribute_names, timer_at
+from ._futures import (
+    _CANCELLED,
+    _PENDING,
+    FUTURE_ATTRIBUTES,
+    Future,
+    prime_attribute_names,
+    timer_after,
+)
 from ._loop import TetherLoop, get_event_loop, get_running_loop
-from ._tasks import ensure_future
+from ._tasks import Task, ensure_future
 from ._timeouts import timeout as timeout_cm
-
-if TYPE_CHECKING:
-    import weakref
 
 
 class _GatheringFuture(Future):
@@ -46,6 +50,10 @@ class _GatheringFuture(Future):
 
 prime_attribute_names(_GatheringFuture, (*FUTURE_ATTRIBUTES, "_children", "_cancel_requested"))
 
+# The facade's own future classes, whose state methods no subclass has
+# overridden: gather's done callback reads their state directly.
+_PLAIN_FUTURES = frozenset({Future, Task, _GatheringFuture})
+
 
 def gather(*coros_or_futures: Any, return_exceptions: bool = False) -> Future:
     """Run the awaitables concurrently; a future for the list of their results."""
@@ -62,22 +70,49 @@ def gather(*coros_or_futures: Any, return_exceptions: bool = False) -> Future:
     def _done_callback(fut: Future) -> None:
         nonlocal nfinished
         nfinished += 1
-        if outer is None or outer.done():
-            if not fut.cancelled():
-                fut.exception()  # mark it retrieved
-            return
-        if not return_exceptions:
-            if fut.cancelled():
-                outer.set_exception(fut._make_cancelled_error())
+        if type(fut) in _PLAIN_FUTURES:
+            # (For these classes done(), cancelled() and exception() of a
+            # done future are attribute reads, inlined here; ``outer`` is a
+            # _GatheringFuture.)
+            if outer is None or outer._state != _PENDING:
+                if fut._state != _CANCELLED:
+                    fut._log_tb = False  # mark it retrieved
                 return
-            exc = fut.exception()
-            if exc is not None:
-                outer.set_exception(exc)
+            if not return_exceptions:
+                if fut._state == _CANCELLED:
+                    outer.set_exception(fut._make_cancelled_error())
+                    return
+                fut._log_tb = False
+                exc = fut._exception
+                if exc is not None:
+                    outer.set_exception(exc)
+                    return
+        else:
+            # (Any other future is asked, in stock asyncio's order.)
+            if outer is None or outer.done():
+                if not fut.cancelled():
+                    fut.exception()  # mark it retrieved
                 return
+            if not return_exceptions:
+                if fut.cancelled():
+                    outer.set_exception(fut._make_cancelled_error())
+                    return
+                exc = fut.exception()
+                if exc is not None:
+                    outer.set_exception(exc)
+                    return
         if nfinished == nfuts:
             results: list[Any] = []
             for child in children:
-                if child.cancelled():
+                if type(child) in _PLAIN_FUTURES:
+                    if child._state == _CANCELLED:
+                        msg = child._cancel_message
+                        results.append(CancelledError("" if msg is None else msg))
+                    else:
+                        child._log_tb = False
+                        res = child._exception
+                        results.append(child._result if res is None else res)
+                elif child.cancelled():
                     msg = child._cancel_message
                     results.append(CancelledError("" if msg is None else msg))
                 else:
@@ -91,16 +126,29 @@ def gather(*coros_or_futures: Any, return_exceptions: bool = False) -> Future:
     arg_to_fut: dict[Any, Future] = {}
     done_futs: list[Future] = []
     loop: TetherLoop | None = None
+    fut: Future
     for arg in coros_or_futures:
         if arg not in arg_to_fut:
-            fut = ensure_future(arg, loop=loop)
+            if type(arg) in _PLAIN_FUTURES and loop is not None:
+                # (ensure_future(arg, loop=loop) for the facade's own
+                # futures, inlined: the future itself, on the same loop.)
+                fut = arg
+                if fut._loop is not loop:
+                    raise ValueError(
+                        "The future belongs to a different loop than the one specified "
+                        "as the loop argument"
+                    )
+            else:
+                fut = ensure_future(arg, loop=loop)
             if loop is None:
                 loop = fut.get_loop()
             if fut is not arg:
                 fut._log_destroy_pending = False  # type: ignore[attr-defined]
             nfuts += 1
             arg_to_fut[arg] = fut
-            if _pyversion.GATHER_HANDLES_DONE_CHILDREN_EAGERLY and fut.done():
+            if _pyversion.GATHER_HANDLES_DONE_CHILDREN_EAGERLY and (
+                fut._state != _PENDING if type(fut) in _PLAIN_FUTURES else fut.done()
+            ):
                 done_futs.append(fut)
             else:
                 fut.add_done_callback(_done_callback)
@@ -146,12 +194,6 @@ def shield(arg: Any) -> Future:
 
 def _release_waiter(waiter: Future, *args: Any) -> None:
     if not waiter.done():
-        waiter.set_result(None)
-
-
-def _release_weak_waiter(ref: weakref.ref[Future]) -> None:
-    waiter = ref()
-    if waiter is not None and not waiter.done():
         waiter.set_result(None)
 
 
@@ -203,7 +245,7 @@ async def _wait_for_311(fut: Any, timeout: float | None) -> Any:
     waiter = loop.create_future()
     # (Straight into tether's timer heap where no asyncio handle can be
     # observed; see _futures.timer_at.)
-    timeout_handle: Any = timer_at(loop, loop.time() + timeout, _release_weak_waiter, waiter)
+    timeout_handle: Any = timer_after(loop, timeout, _release_waiter, waiter)
     if timeout_handle is None:
         timeout_handle = loop.call_later(timeout, _release_waiter, waiter)
     cb = functools.partial(_release_waiter, waiter)

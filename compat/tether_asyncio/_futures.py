@@ -12,12 +12,12 @@ the task's next step happens exactly one loop iteration later, as with
 asyncio's ``Task.__wakeup`` → ``__step``.
 
 ``await fut`` does not suspend if the future is already done (asyncio
-doesn't either). Otherwise the current tether task parks in
-:func:`tether.lowlevel.wait_task_rescheduled`, with its :class:`_Waiter`
-(one per facade Task, reused) as the wait's abort function; when woken it
-raises a
-pending asyncio cancellation (the one ``Task.cancel()`` requested while the
-future was finishing), else returns the future's result.
+doesn't either). Otherwise the current tether task parks, yielding a
+:class:`tether.lowlevel.WaitTaskRescheduled` from ``__await__`` itself (no
+generator per wait), with its :class:`_Waiter` (one per facade Task,
+reused) as the wait's abort function; when woken it raises a pending
+asyncio cancellation (the one ``Task.cancel()`` requested while the future
+was finishing), else returns the future's result.
 
 If the waiting task's *scope* is cancelled (a tether cancel scope around
 asyncio-style code), the abort function withdraws the waiter and cancels
@@ -52,8 +52,8 @@ import itertools
 import os
 import runpy
 import sys
+import threading
 import traceback
-import weakref
 from asyncio import base_futures, format_helpers
 from typing import TYPE_CHECKING, Any
 
@@ -72,7 +72,8 @@ if TYPE_CHECKING:
     from ._tasks import Task
 
 _current_task = tether.lowlevel.current_task
-_wait_task_rescheduled = tether.lowlevel.wait_task_rescheduled
+_WaitTaskRescheduled = tether.lowlevel.WaitTaskRescheduled
+_Error = outcome.Error
 _checkpoint_if_cancelled = tether.lowlevel.checkpoint_if_cancelled
 
 _PENDING = "PENDING"
@@ -94,14 +95,11 @@ class _Waiter:
     :meth:`__call__`.
     """
 
-    __slots__ = ("fut", "task", "ttask")
+    __slots__ = ("fut", "task")
 
-    def __init__(
-        self, task: Task | tether.lowlevel.Task, fut: Future | None, ttask: tether.lowlevel.Task
-    ) -> None:
+    def __init__(self, task: Task | tether.lowlevel.Task, fut: Future | None) -> None:
         self.task = task
         self.fut = fut
-        self.ttask = ttask
 
     def __getattr__(self, name: str) -> str:
         # The stdlib's callback formatting looks for __qualname__.
@@ -113,9 +111,9 @@ class _Waiter:
         """The tether task to wake (``None``: the facade Task has no tether
         task any more, its loop being closed)."""
         task = self.task
-        if isinstance(task, tether.lowlevel.Task):
+        if type(task) is tether.lowlevel.Task:  # (a final class)
             return task
-        return task._ttask
+        return task._ttask  # type: ignore[union-attr]
 
     def __repr__(self) -> str:
         return f"<wakeup {self.task!r}>"
@@ -131,7 +129,7 @@ class _Waiter:
         error = outcome.capture(raise_cancel)
         facade = self.task
         if (
-            facade is not self.ttask
+            type(facade) is not tether.lowlevel.Task
             and isinstance(error.error, CancelledError)
             and not isinstance(error.error, tether.Cancelled)
         ):
@@ -149,8 +147,10 @@ class _Waiter:
         del facade
         fut._withdraw_waiter(self)
         fut.cancel()
-        tether.lowlevel.reschedule(self.ttask, error)
-        del error, fut, self
+        ttask = self.tether_task()
+        assert ttask is not None  # (it is parked in this wait)
+        tether.lowlevel.reschedule(ttask, error)
+        del error, fut, self, ttask
         return tether.lowlevel.Abort.FAILED
 
 
@@ -282,9 +282,13 @@ class Future:
     ) -> None:
         """Call ``fn(future)`` (through the loop) once the future is done."""
         if context is None:
-            context = contextvars.copy_context()
+            context = _copy_context()
         if self._state != _PENDING:
             self._loop.call_soon(fn, self, context=context)
+        elif self._callback0 is None and self._callback_list is None and fn is not None:
+            # (_add_callback()'s first case, inline: most futures get one.)
+            self._callback0 = fn
+            self._context0 = context
         else:
             self._add_callback(fn, context)
 
@@ -374,17 +378,19 @@ class Future:
             # Park the current tether task until the future is done (see the
             # module docstring). (Written out here rather than in a helper
             # generator: one frame less per blocking await.)
-            ttask = _current_task()
-            facade = ttask.companion
+            # (As few locals as possible: they live in this generator's
+            # frame for as long as the task is parked.)
+            facade = _current_task().companion
             if facade is None:
-                waiter = _Waiter(ttask, self, ttask)
+                # A native tether task awaiting a facade future.
+                waiter = _Waiter(_current_task(), self)
                 self._add_callback(waiter, None)
             else:
                 # A facade Task reuses one waiter for all its waits (it is
-                # parked on one future at a time; Task._on_exit lets it go).
+                # parked on one future at a time; _task_exited lets it go).
                 waiter = facade._waiter
                 if waiter is None:
-                    waiter = facade._waiter = _Waiter(facade, self, ttask)
+                    waiter = facade._waiter = _Waiter(facade, self)
                 else:
                     waiter.fut = self
                 # (With the task's context, as the C Task registers its wake-up.)
@@ -394,19 +400,31 @@ class Future:
                 else:
                     self._add_callback(waiter, facade._context)
                 facade._fut_waiter = self
+            # The wait's trap message is yielded from this frame (rather
+            # than through ``wait_task_rescheduled()``, a generator more for
+            # as long as the task is parked); what comes back is the outcome
+            # given to ``reschedule()``: the wake-up's ``Value(None)``, or an
+            # abort function's error.
             try:
-                yield from _wait_task_rescheduled(waiter)
+                result: Any = yield _WaitTaskRescheduled(waiter)
             except GeneratorExit:
                 # Closed with the task pending: asyncio's Task keeps _fut_waiter.
                 waiter.fut = None
                 raise
-            except BaseException:
+            except BaseException:  # (thrown in by a foreign driver)
                 if facade is not None:
                     facade._fut_waiter = None
                 raise
             if facade is not None:
                 facade._fut_waiter = None
-            del waiter, facade, ttask
+            del waiter, facade
+            if type(result) is _Error:
+                try:
+                    raise result.error
+                finally:
+                    # (No local may keep the error: its traceback holds this frame.)
+                    del result
+            del result
             # Raise a pending cancellation (as ``await _cancellation.raise_pending()``:
             # the call does the check, and the awaitable it returns is already
             # done, so there is nothing to await).
@@ -463,7 +481,13 @@ def _call_soon(loop: TetherLoop, fn: Any, fut: Future, context: contextvars.Cont
     cls = _plain_loop_class
     if cls is None:
         cls = _bind_plain_loop_class()
-    if type(loop) is cls and context is not None and not loop._debug and loop._in_run:
+    if (
+        type(loop) is cls
+        and context is not None
+        and not loop._debug
+        and loop._stepping  # (loop._in_run, inlined)
+        and _get_ident() == loop._thread_id
+    ):
         _schedule_callback(_run_done_callback, loop, fn, fut, context)
     else:
         loop.call_soon(fn, fut, context=context)
@@ -511,6 +535,8 @@ def _run_handle_of_loop(handle: asyncio.Handle) -> None:
 
 
 _schedule_callback = tether.lowlevel.schedule_callback
+_get_ident = threading.get_ident
+_copy_context = contextvars.copy_context
 _FORMAT_TAKES_DEBUG = (
     "debug" in inspect.signature(format_helpers._format_callback_source).parameters
 )
@@ -595,30 +621,43 @@ def hide_internal_frames(exc: BaseException) -> None:
 # raise) the timer goes straight into tether's timer heap instead, at the
 # same deadline, so it fires at the same point of the same iteration.
 #
-# The heap entry refers to its target *weakly*: a cancelled entry may stay in
-# tether's heap until its deadline, and a closed loop keeps its heap, so a
-# strong reference could keep a finished task (or a task cut loose from a
-# closed loop) alive where stock asyncio, whose cancelled handles drop their
-# callbacks and whose close() drops its timers, would let it go. The target
-# is alive for as long as the timer matters (the waiting coroutine holds it).
+# The heap entry holds its target as asyncio's handle holds its callback's
+# arguments: a cancelled tether handle lets go of its callback and arguments
+# (as ``Handle.cancel()`` does; the entry itself may stay in the heap until
+# its deadline), and a run's heap is emptied when the run ends, as
+# ``loop.close()`` drops asyncio's timers, so a finished task (or a task cut
+# loose from a closed loop) is never kept alive by a timer that no longer
+# matters.
 
 _schedule_callback_at = tether.lowlevel.schedule_callback_at
-_weakref = weakref.ref
 _plain_loop_class: type | None = None
 
 
 def timer_at(
     loop: TetherLoop, when: float, callback: Callable[[Any], object], target: object
 ) -> tether.lowlevel.CallbackHandle | None:
-    """Arm ``callback(weakref_to_target)`` at loop time ``when`` directly in
-    tether's timer heap; ``None`` if ``loop`` needs real asyncio handles
+    """Arm ``callback(target)`` at loop time ``when`` directly in tether's
+    timer heap; ``None`` if ``loop`` needs real asyncio handles
     (debug mode, or not a plain TetherLoop: use ``loop.call_at`` then)."""
     cls = _plain_loop_class
     if cls is None:
         cls = _bind_plain_loop_class()
-    if type(loop) is not cls or loop.get_debug():
+    if type(loop) is not cls or loop._debug:  # (a plain loop's get_debug())
         return None
-    return _schedule_callback_at(when, callback, _weakref(target))
+    return _schedule_callback_at(when, callback, target)
+
+
+def timer_after(
+    loop: TetherLoop, delay: float, callback: Callable[[Any], object], target: object
+) -> tether.lowlevel.CallbackHandle | None:
+    """:func:`timer_at` ``loop.time() + delay``."""
+    cls = _plain_loop_class
+    if cls is None:
+        cls = _bind_plain_loop_class()
+    if type(loop) is not cls or loop._debug:
+        return None
+    # (A plain loop's time() is its clock's current_time.)
+    return _schedule_callback_at(loop._now() + delay, callback, target)
 
 
 def _bind_plain_loop_class() -> type:

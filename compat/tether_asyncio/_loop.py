@@ -88,6 +88,7 @@ _schedule_callback = tether.lowlevel.schedule_callback
 _schedule_callback_at = tether.lowlevel.schedule_callback_at
 _reschedule = tether.lowlevel.reschedule
 _TetherTask = tether.lowlevel.Task
+_new_object = object.__new__
 
 
 class _MonotonicClock(tether.abc.Clock):
@@ -174,6 +175,22 @@ def _run_handle(handle: asyncio.Handle) -> None:
         loop._run_handle_debug(handle)
     else:
         handle._run()
+
+
+def _fire_timer(loop: TetherLoop, key: int) -> None:
+    # The tether callback of a call_at() timer (a function rather than a
+    # bound method: one object less per timer).
+    entry = loop._timers.pop(key, None)
+    if entry is None:  # pragma: no cover - cancelled in the same iteration
+        return
+    timer = entry[1]
+    timer._scheduled = False  # type: ignore[attr-defined]
+    if timer._cancelled:  # (cancelled(), read directly)
+        return
+    if loop._debug:
+        loop._run_handle_debug(timer)
+    else:
+        timer._run()
 
 
 def _format_handle(handle: asyncio.Handle) -> str:
@@ -356,7 +373,9 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
             self._check_thread()
         task = waiter.task
         # (_Waiter.tether_task(), inlined)
-        ttask = task if isinstance(task, _TetherTask) else task._ttask
+        # (The tether Task class is final: an exact type check, much cheaper
+        # than isinstance() through its ABC metaclass.)
+        ttask = task if type(task) is _TetherTask else task._ttask  # type: ignore[union-attr]
         if ttask is None:  # a task cut loose from a closed loop's run
             return
         if self._debug and isinstance(waiter.task, Task):
@@ -633,7 +652,7 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
         if self._stepping and _get_ident() == self._thread_id:  # (_in_run, inlined)
             # (_schedule_timer(), inlined: a new timer is not cancelled.)
             key = id(timer)
-            self._timers[key] = (_schedule_callback_at(when, self._fire_timer, key), timer)
+            self._timers[key] = (_schedule_callback_at(when, _fire_timer, self, key), timer)
         else:
             self._deferred.append((self._schedule_timer, (timer,)))
         return timer
@@ -641,21 +660,8 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
     def _schedule_timer(self, timer: asyncio.TimerHandle) -> None:
         if not timer.cancelled():
             key = id(timer)
-            handle = _schedule_callback_at(timer._when, self._fire_timer, key)  # type: ignore[attr-defined]
+            handle = _schedule_callback_at(timer._when, _fire_timer, self, key)  # type: ignore[attr-defined]
             self._timers[key] = (handle, timer)
-
-    def _fire_timer(self, key: int) -> None:
-        entry = self._timers.pop(key, None)
-        if entry is None:  # pragma: no cover - cancelled in the same iteration
-            return
-        timer = entry[1]
-        timer._scheduled = False  # type: ignore[attr-defined]
-        if timer._cancelled:  # (cancelled(), read directly)
-            return
-        if self._debug:
-            self._run_handle_debug(timer)
-        else:
-            timer._run()
 
     def _run_handle_debug(self, handle: asyncio.Handle) -> None:
         # As asyncio's _run_once in debug mode: the handle is current while
@@ -682,7 +688,15 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
     # -- futures and tasks ------------------------------------------------------
 
     def create_future(self) -> Future:
-        return Future(loop=self)
+        if self._debug or type(self) is not TetherLoop:
+            # (Through the constructor: it records the creation stack, and
+            # asks a subclass's get_debug(), as the C Future does.)
+            return Future(loop=self)
+        # A plain loop outside debug mode: what the constructor would do,
+        # without its call (the class holds every other default).
+        future: Future = _new_object(Future)
+        future._loop = self
+        return future
 
     def create_task(
         self, coro: Any, *, name: object = None, context: contextvars.Context | None = None

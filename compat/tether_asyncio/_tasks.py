@@ -2,7 +2,7 @@
 
 A Task's coroutine runs as a tether task created with
 :func:`tether.lowlevel.spawn_owned` (owned by the run: its result or error
-comes back to :meth:`Task._on_exit`, never crashing the run), and the
+comes back to ``_task_exited``, never crashing the run), and the
 tether task's ``companion`` points back to the Task. The coroutine is
 driven directly, with no wrapper frame, in the Task's context.
 
@@ -47,6 +47,7 @@ import contextvars
 import inspect
 import itertools
 import sys
+import threading
 import types
 import weakref
 from asyncio import base_tasks, format_helpers
@@ -68,7 +69,7 @@ from ._futures import (
     creation_stack,
     isfuture,
     prime_attribute_names,
-    timer_at,
+    timer_after,
 )
 
 if TYPE_CHECKING:
@@ -118,9 +119,11 @@ _COROUTINE_TYPES: tuple[type, ...] = (
 _NOT_GIVEN: Any = object()
 
 _CoroutineType = types.CoroutineType
+_NAMED_TASKS_USE_COUNTER = _pyversion.NAMED_TASKS_USE_COUNTER
+_get_ident = threading.get_ident
 _copy_context = contextvars.copy_context
 _spawn_owned = tether.lowlevel.spawn_owned
-# Whether each outcome class seen by Task._on_exit is a Value.
+# Whether each outcome class seen by _task_exited is a Value.
 _OUTCOME_IS_VALUE: dict[type, bool] = {outcome.Value: True, outcome.Error: False}
 
 
@@ -195,8 +198,11 @@ class Task(Future):
             self._log_destroy_pending = False
             raise TypeError("'eager_start' is an invalid keyword argument for Task()")
         # (Future.__init__, written out: a call less per task.)
-        self._loop = loop if loop is not None else _get_event_loop()
-        if self._loop.get_debug():
+        the_loop = self._loop = loop if loop is not None else _get_event_loop()
+        # (A plain TetherLoop's get_debug() and is_closed() read these
+        # attributes; a subclass may override them, so it is asked.)
+        plain = type(the_loop) is (_plain_loop_type or _bind_plain_loop_type())
+        if the_loop._debug if plain else the_loop.get_debug():
             # As the C Task: the whole stack, down to the code creating it.
             self._source_traceback = creation_stack(sys._getframe(1))
         if type(coro) is not _CoroutineType and not iscoroutine(coro):
@@ -224,12 +230,20 @@ class Task(Future):
                 # its traceback: don't let this frame keep the task.)
                 del self, coro
                 return
-        if self._loop.is_closed():
+        if the_loop._closed if plain else the_loop.is_closed():
             # (As call_soon's error does, this one keeps the task alive.)
             raise RuntimeError("Event loop is closed")
         if self._source_traceback is not None:
             self._step_origin = _StepOrigin(sys._getframe(1))
-        self._loop._defer_or_call(self._start)
+        if the_loop._stepping and _get_ident() == the_loop._thread_id:
+            # (the_loop._defer_or_call(self._start), inlined.)
+            ttask = _spawn_owned(coro, name=self._name, context=self._context, on_exit=_task_exited)
+            ttask.companion = self
+            self._ttask = ttask
+            if self._must_cancel:  # (a subclass may cancel before calling this)
+                tether.lowlevel.deliver_interrupt(ttask, self._make_interrupt)
+        else:
+            the_loop._defer_or_call(self._start)
         _pending_tasks[self] = None
 
     # -- life cycle --------------------------------------------------------------
@@ -265,42 +279,6 @@ class Task(Future):
         # A coroutine that failed eagerly keeps this frame (through its
         # traceback and its frame's f_back): it must not keep the task.
         del self
-
-    def _on_exit(self, ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> None:
-        _pending_tasks.pop(self, None)
-        # Forget each other: nothing of the run may keep a finished Task alive.
-        ttask.companion = None
-        self._ttask = None
-        self._waiter = None  # (it refers to the task)
-        if self._state != _PENDING:  # pragma: no cover - defensive
-            return
-        cls = type(result)
-        if cls not in _OUTCOME_IS_VALUE:
-            # (Outcome classes check isinstance() through their ABC: once per class.)
-            _OUTCOME_IS_VALUE[cls] = isinstance(result, outcome.Value)
-        if _OUTCOME_IS_VALUE[cls]:
-            if self._must_cancel:
-                self._must_cancel = False
-                Future.cancel(self, msg=self._cancel_message)
-            else:
-                # (Future.set_result(), written out: the state is known.)
-                self._result = result.value  # type: ignore[attr-defined]
-                self._state = _FINISHED
-                if self._callback0 is not None or self._callback_list is not None:
-                    self._schedule_callbacks()
-            return
-        assert isinstance(result, outcome.Error)
-        exc = result.error
-        del result
-        if isinstance(exc, CancelledError) or _only_cancellations(exc):
-            # (A tether nursery inside the task wraps the interrupt in a
-            # group; a group of nothing but cancellations is a cancellation.)
-            self._cancelled_exc = exc
-            Future.cancel(self)
-        else:
-            Future.set_exception(self, exc)
-            if isinstance(exc, KeyboardInterrupt | SystemExit):
-                self._loop._raise_from_run(exc)
 
     def _abandon(self) -> None:
         """The loop is closing with this task pending: cut it loose from the run."""
@@ -446,8 +424,55 @@ def _task_exited(ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> N
     # The on_exit callback of every Task's tether task (one shared function
     # rather than a bound method per task): the Task is its companion.
     task = ttask.companion
-    if task is not None:
-        task._on_exit(ttask, result)
+    if task is None:
+        return
+    _pending_tasks.pop(task, None)
+    # Forget each other: nothing of the run may keep a finished Task alive.
+    ttask.companion = None
+    task._ttask = None
+    task._waiter = None  # (it refers to the task)
+    if task._state != _PENDING:  # pragma: no cover - defensive
+        return
+    cls = type(result)
+    is_value = _OUTCOME_IS_VALUE.get(cls)
+    if is_value is None:
+        # (Outcome classes check isinstance() through their ABC: once per class.)
+        is_value = _OUTCOME_IS_VALUE[cls] = isinstance(result, outcome.Value)
+    if is_value:
+        if task._must_cancel:
+            task._must_cancel = False
+            Future.cancel(task, msg=task._cancel_message)
+        else:
+            # (Future.set_result(), written out: the state is known.)
+            task._result = result.value  # type: ignore[attr-defined]
+            task._state = _FINISHED
+            if task._callback0 is not None or task._callback_list is not None:
+                task._schedule_callbacks()
+        return
+    assert isinstance(result, outcome.Error)
+    exc = result.error
+    del result
+    if isinstance(exc, CancelledError) or _only_cancellations(exc):
+        # (A tether nursery inside the task wraps the interrupt in a
+        # group; a group of nothing but cancellations is a cancellation.)
+        task._cancelled_exc = exc
+        Future.cancel(task)
+    else:
+        Future.set_exception(task, exc)
+        if isinstance(exc, KeyboardInterrupt | SystemExit):
+            task._loop._raise_from_run(exc)
+
+
+def _bind_plain_loop_type() -> type:
+    # ``_loop`` imports this module: TetherLoop is bound on first use.
+    global _plain_loop_type
+    from ._loop import TetherLoop
+
+    _plain_loop_type = TetherLoop
+    return TetherLoop
+
+
+_plain_loop_type: type | None = None
 
 
 def _only_cancellations(exc: BaseException) -> bool:
@@ -551,7 +576,7 @@ def create_task(
     if name is None and context is None:
         # (create_named_task()'s call for this case, without its frame: the
         # debug-mode creation stack ends at this function either way.)
-        if _pyversion.NAMED_TASKS_USE_COUNTER:
+        if _NAMED_TASKS_USE_COUNTER:
             task: Task = _running_loop().create_task(coro)
         else:
             task = _running_loop().create_task(coro, name=None)
@@ -630,11 +655,18 @@ def _set_result_unless_cancelled(fut: Future, result: Any) -> None:
         fut.set_result(result)
 
 
-def _sleep_done(ref: weakref.ref[Future]) -> None:
-    # (``_set_result_unless_cancelled(fut, None)`` for a timer from timer_at().)
-    fut = ref()
-    if fut is not None and not fut.cancelled():
-        fut.set_result(None)
+def _sleep_done(fut: Future) -> None:
+    # (``_set_result_unless_cancelled(fut, None)`` for a timer from
+    # timer_after(): ``fut`` is a plain loop's own Future, so set_result()'s
+    # work is done here, without the call, unless debug mode was switched on
+    # meanwhile: the wake-up then records where it came from, a caller of
+    # set_result().)
+    if fut._state == _PENDING:
+        if fut._loop._debug:
+            fut.set_result(None)
+            return
+        fut._state = _FINISHED
+        fut._schedule_callbacks()
 
 
 async def sleep(delay: float, result: Any = None) -> Any:
@@ -646,8 +678,8 @@ async def sleep(delay: float, result: Any = None) -> Any:
     future = loop.create_future()
     handle: Any = None
     if result is None:
-        # (The timer refers to the future weakly: see _futures.timer_at.)
-        handle = timer_at(loop, loop.time() + delay, _sleep_done, future)
+        # (Straight into tether's timer heap: see _futures.timer_at.)
+        handle = timer_after(loop, delay, _sleep_done, future)
     if handle is None:
         handle = loop.call_later(delay, _set_result_unless_cancelled, future, result)
     try:

@@ -23,7 +23,6 @@ from ._loop import get_running_loop
 from ._tasks import Task, current_task
 
 if TYPE_CHECKING:
-    import weakref
     from types import TracebackType
 
 
@@ -33,6 +32,16 @@ class _State(enum.Enum):
     EXPIRING = "expiring"
     EXPIRED = "expired"
     EXITED = "finished"
+
+
+# The members as module constants: reading an Enum member through its class
+# costs a descriptor call (~75 ns on 3.11), and a timeout checks its state
+# half a dozen times.
+_CREATED = _State.CREATED
+_ENTERED = _State.ENTERED
+_EXPIRING = _State.EXPIRING
+_EXPIRED = _State.EXPIRED
+_EXITED = _State.EXITED
 
 
 class Timeout:
@@ -45,7 +54,7 @@ class Timeout:
     """
 
     def __init__(self, when: float | None) -> None:
-        self._state = _State.CREATED
+        self._state = _CREATED
         self._timeout_handler: Any = None
         self._task: Task | None = None
         self._when = when
@@ -53,11 +62,14 @@ class Timeout:
         self._scope: tether.CancelScope | None = None  # native tether tasks
 
     def when(self) -> float | None:
+        """The loop time the timeout expires at (``None``: never)."""
         return self._when
 
     def reschedule(self, when: float | None) -> None:
-        if self._state is not _State.ENTERED:
-            if self._state is _State.CREATED:
+        """Move the deadline to loop time ``when`` (``None``: never); only
+        while the block is active."""
+        if self._state is not _ENTERED:
+            if self._state is _CREATED:
                 raise RuntimeError("Timeout has not been entered")
             raise RuntimeError(f"Cannot change state of {self._state.value} Timeout")
         self._when = when
@@ -69,31 +81,36 @@ class Timeout:
         if when is None:
             self._timeout_handler = None
         else:
-            loop = get_running_loop()
-            if when <= loop.time():
-                self._timeout_handler = loop.call_soon(self._on_timeout)
-            else:
-                # (Straight into tether's timer heap where no asyncio handle
-                # can be observed; see _futures.timer_at.)
-                handler: Any = timer_at(loop, when, _timeout_due, self)
-                if handler is None:
-                    handler = loop.call_at(when, self._on_timeout)
-                self._timeout_handler = handler
+            self._arm(when)
+
+    def _arm(self, when: float) -> None:
+        # Call _on_timeout() at loop time ``when`` (soon if that has passed).
+        loop = get_running_loop()
+        if when <= loop.time():
+            self._timeout_handler = loop.call_soon(self._on_timeout)
+        else:
+            # (Straight into tether's timer heap where no asyncio handle
+            # can be observed; see _futures.timer_at.)
+            handler: Any = timer_at(loop, when, _timeout_due, self)
+            if handler is None:
+                handler = loop.call_at(when, self._on_timeout)
+            self._timeout_handler = handler
 
     def expired(self) -> bool:
-        if self._scope is not None and self._state is _State.ENTERED:
+        """Whether the deadline passed and the timeout cancelled its task."""
+        if self._scope is not None and self._state is _ENTERED:
             return self._scope.cancel_called
-        return self._state in (_State.EXPIRING, _State.EXPIRED)
+        return self._state in (_EXPIRING, _EXPIRED)
 
     def __repr__(self) -> str:
         info = [""]
-        if self._state is _State.ENTERED:
+        if self._state is _ENTERED:
             when = round(self._when, 3) if self._when is not None else None
             info.append(f"when={when}")
         return f"<Timeout [{self._state.value}]{' '.join(info)}>"
 
     async def __aenter__(self) -> Self:
-        if self._state is not _State.CREATED:
+        if self._state is not _CREATED:
             raise RuntimeError("Timeout has already been entered")
         task = current_task()
         if task is None:
@@ -101,13 +118,18 @@ class Timeout:
                 # A native tether task (mixing): a cancel scope does the job.
                 self._scope = tether.CancelScope(deadline=inf if self._when is None else self._when)
                 self._scope.__enter__()
-                self._state = _State.ENTERED
+                self._state = _ENTERED
                 return self
             raise RuntimeError("Timeout should be used inside a task")
-        self._state = _State.ENTERED
+        self._state = _ENTERED
         self._task = task
         self._cancelling = task.cancelling()
-        self.reschedule(self._when)
+        if type(self) is not Timeout:
+            self.reschedule(self._when)  # (as asyncio: a subclass may override it)
+        elif self._when is not None:
+            # (reschedule()'s work, whose checks cannot fail here: no timer
+            # is armed yet.)
+            self._arm(self._when)
         return self
 
     async def __aexit__(
@@ -116,19 +138,19 @@ class Timeout:
         exc_val: BaseException | None,
         exc_tb: TracebackType | None,
     ) -> bool | None:
-        assert self._state in (_State.ENTERED, _State.EXPIRING)
+        assert self._state in (_ENTERED, _EXPIRING)
         scope = self._scope
         if scope is not None:
             swallowed = scope.__exit__(exc_type, exc_val, exc_tb)
-            self._state = _State.EXPIRED if scope.cancel_called else _State.EXITED
+            self._state = _EXPIRED if scope.cancel_called else _EXITED
             if scope.cancelled_caught:
                 raise TimeoutError from exc_val
             return swallowed
         if self._timeout_handler is not None:
             self._timeout_handler.cancel()
             self._timeout_handler = None
-        if self._state is _State.EXPIRING:
-            self._state = _State.EXPIRED
+        if self._state is _EXPIRING:
+            self._state = _EXPIRED
             assert self._task is not None
             if _pyversion.TIMEOUT_EXIT_INSERTS_TIMEOUT_ERROR:
                 if self._task.uncancel() <= self._cancelling and exc_type is not None:
@@ -141,23 +163,21 @@ class Timeout:
                                 _insert_timeout_error(exc)
             elif self._task.uncancel() <= self._cancelling and exc_type is CancelledError:
                 raise TimeoutError from exc_val
-        elif self._state is _State.ENTERED:
-            self._state = _State.EXITED
+        elif self._state is _ENTERED:
+            self._state = _EXITED
         return None
 
     def _on_timeout(self) -> None:
-        assert self._state is _State.ENTERED
+        assert self._state is _ENTERED
         assert self._task is not None
         self._task.cancel()
-        self._state = _State.EXPIRING
+        self._state = _EXPIRING
         self._timeout_handler = None
 
 
-def _timeout_due(ref: weakref.ref[Timeout]) -> None:
+def _timeout_due(timeout: Timeout) -> None:
     # (``Timeout._on_timeout`` for a timer from timer_at().)
-    timeout = ref()
-    if timeout is not None:
-        timeout._on_timeout()
+    timeout._on_timeout()
 
 
 def _insert_timeout_error(exc_val: BaseException) -> None:

@@ -46,6 +46,7 @@ from ._core import (
 from ._core import (
     UnboundedQueueStatistics as UnboundedQueueStatistics,
 )
+from ._core import WaitTaskRescheduled as WaitTaskRescheduled
 from ._core import abandon_owned as abandon_owned
 from ._core import (
     add_instrument as add_instrument,

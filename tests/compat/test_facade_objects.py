@@ -373,7 +373,7 @@ def test_timer_at_only_serves_plain_loops_outside_debug_mode() -> None:
     async def main() -> None:
         loop = tether_asyncio.get_running_loop()
         target = _Target()
-        handle = _futures.timer_at(loop, loop.time(), lambda ref: seen.append(ref()), target)
+        handle = _futures.timer_at(loop, loop.time(), seen.append, target)
         assert handle is not None
         await tether_asyncio.sleep(0.001)
         assert seen == [target]

@@ -61,6 +61,7 @@ from ._time import sleep, sleep_forever, sleep_until
 from ._traps import (
     Abort,
     RaiseCancelT,
+    WaitTaskRescheduled,
     cancel_shielded_checkpoint,
     checkpoint,
     checkpoint_if_cancelled,
@@ -101,6 +102,7 @@ __all__ = [
     "TetherToken",
     "UnboundedQueue",
     "UnboundedQueueStatistics",
+    "WaitTaskRescheduled",
     "WouldBlock",
     "abandon_owned",
     "add_instrument",

@@ -8,11 +8,12 @@ queue after that iteration's I/O wake-ups, as asyncio's timers do.
 
 from __future__ import annotations
 
+from heapq import heappush
 from math import inf, isnan
 from typing import TYPE_CHECKING
 
 from .._util import name_of
-from ._context import current_runner
+from ._context import GLOBAL_RUN_CONTEXT, NOT_IN_RUN_MESSAGE, current_runner
 
 if TYPE_CHECKING:
     import contextvars
@@ -21,12 +22,17 @@ if TYPE_CHECKING:
     from ._run import Runner
 
 
+def _dropped(*args: object) -> None:
+    """A cancelled handle's callback (it never runs)."""
+
+
 class CallbackHandle:
     """A callback waiting in the run queue (see :func:`schedule_callback`).
 
     Attributes:
-        callback: the function.
-        args: its positional arguments.
+        callback: the function (once the handle is cancelled, a function
+            that does nothing: see :meth:`cancel`).
+        args: its positional arguments (``()`` once cancelled).
         context: the :class:`contextvars.Context` it runs in.
     """
 
@@ -47,13 +53,21 @@ class CallbackHandle:
         self._when = inf
 
     def __repr__(self) -> str:
-        state = " cancelled" if self._cancelled else ""
-        return f"<CallbackHandle {name_of(self.callback)}{state}>"
+        if self._cancelled:
+            return "<CallbackHandle cancelled>"
+        return f"<CallbackHandle {name_of(self.callback)}>"
 
     def cancel(self) -> None:
-        """Don't run the callback (if it has not run yet). Idempotent."""
+        """Don't run the callback (if it has not run yet). Idempotent.
+
+        As asyncio's ``Handle.cancel()``, this lets go of the callback and
+        its arguments (a cancelled timer may wait in the run's timer heap
+        until its deadline, and should keep nothing alive meanwhile).
+        """
         if not self._cancelled:
             self._cancelled = True
+            self.callback = _dropped
+            self.args = ()
             if self._when != inf:
                 self._runner.deadlines.remove(self._when, self)
 
@@ -85,6 +99,8 @@ class CallbackHandle:
         self._runner.runq.append(self)
 
 
+_new_handle = object.__new__
+
 
 def schedule_callback(
     callback: Callable[..., object],
@@ -104,8 +120,19 @@ def schedule_callback(
     Returns:
         A :class:`CallbackHandle` whose ``cancel()`` un-schedules it.
     """
-    runner = current_runner()
-    handle = CallbackHandle(runner, callback, args, context)
+    try:  # (current_runner(), inlined)
+        runner = GLOBAL_RUN_CONTEXT.runner
+    except AttributeError:
+        raise RuntimeError(NOT_IN_RUN_MESSAGE) from None
+    # (CallbackHandle(runner, callback, args, context) without the __init__
+    # call: asyncio's call_soon and every done callback come through here.)
+    handle = _new_handle(CallbackHandle)
+    handle._runner = runner
+    handle.callback = callback
+    handle.args = args
+    handle.context = context
+    handle._cancelled = False
+    handle._when = inf
     if runner.is_guest and not runner.runq:
         runner.force_guest_tick_asap()
     runner.runq.append(handle)
@@ -122,13 +149,30 @@ def schedule_callback_at(
     ``when``. Due callbacks enter the run queue in deadline order (ties in
     the order they were scheduled), after the I/O events of that iteration.
     """
-    if isnan(when):
+    # (A float that is not NaN passes without a call; isnan() refuses
+    # anything but a real number with a TypeError.)
+    if (type(when) is not float or when != when) and isnan(when):
         raise ValueError("when must not be NaN")
-    runner = current_runner()
-    handle = CallbackHandle(runner, callback, args, context)
+    try:  # (current_runner(), inlined)
+        runner = GLOBAL_RUN_CONTEXT.runner
+    except AttributeError:
+        raise RuntimeError(NOT_IN_RUN_MESSAGE) from None
+    # (CallbackHandle(...) without the __init__ call, then Deadlines.add()
+    # and Runner.deadline_changed(), inlined: every asyncio-style timer
+    # comes through here.)
+    handle = _new_handle(CallbackHandle)
+    handle._runner = runner
+    handle.callback = callback
+    handle.args = args
+    handle.context = context
+    handle._cancelled = False
     handle._when = when
-    runner.deadlines.add(when, handle)
-    runner.deadline_changed()
+    deadlines = runner.deadlines
+    deadlines._seq += 1
+    heappush(deadlines._heap, (when, deadlines._seq, handle))
+    deadlines._active += 1
+    if runner.is_guest:
+        runner.force_guest_tick_asap()
     return handle
 
 

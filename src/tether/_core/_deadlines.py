@@ -11,7 +11,10 @@ one O(n) pass. Adding is O(log n).
 from __future__ import annotations
 
 import heapq
+from math import inf
 from typing import Protocol
+
+from ._callbacks import CallbackHandle
 
 _PRUNE_FLOOR = 1000
 
@@ -62,7 +65,16 @@ class Deadlines:
         fired = False
         while heap and heap[0][0] <= now:
             deadline, _, timer = heapq.heappop(heap)
-            if timer._timer_live(deadline):
+            if type(timer) is CallbackHandle:
+                # (Its _timer_live() and _timer_fire(), inlined: the timers
+                # of asyncio-style code are most of a busy heap.)
+                if timer._cancelled or timer._when != deadline:
+                    continue
+                self._active -= 1
+                timer._when = inf
+                timer._runner.runq.append(timer)
+                fired = True
+            elif timer._timer_live(deadline):
                 self._active -= 1
                 timer._timer_fire(deadline)
                 fired = True
@@ -72,8 +84,22 @@ class Deadlines:
 
     def _prune(self) -> None:
         # In place: the run loop holds a reference to this very list.
-        self._heap[:] = [entry for entry in self._heap if entry[2]._timer_live(entry[0])]
+        self._heap[:] = [
+            entry
+            for entry in self._heap
+            if (
+                # (CallbackHandle._timer_live(), inlined.)
+                not entry[2]._cancelled and entry[2]._when == entry[0]
+                if type(entry[2]) is CallbackHandle
+                else entry[2]._timer_live(entry[0])
+            )
+        ]
         heapq.heapify(self._heap)
+
+    def clear(self) -> None:
+        """Drop every entry (the run is over: nothing will fire any more)."""
+        self._heap.clear()
+        self._active = 0
 
     def __len__(self) -> int:
         return self._active

@@ -7,10 +7,14 @@ built on.
 
 from __future__ import annotations
 
+from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
-from ._context import current_runner
+from outcome import Error, Value
+
+from ._context import GLOBAL_RUN_CONTEXT, current_runner
 from ._exceptions import Cancelled
+from ._traps import START_INTERRUPTED
 
 if TYPE_CHECKING:
     import contextvars
@@ -49,9 +53,15 @@ def spawn_owned(
         TypeError: if ``coro`` is not a coroutine object.
         RuntimeError: outside a run, or after the run began shutting down.
     """
-    if not hasattr(coro, "send") or not hasattr(coro, "throw"):
+    # (Exact type first: two hasattr() calls cost more than the rest of the check.)
+    if type(coro) is not CoroutineType and (
+        not hasattr(coro, "send") or not hasattr(coro, "throw")
+    ):
         raise TypeError(f"spawn_owned() needs a coroutine object, not {coro!r}")
-    runner = current_runner()
+    try:
+        runner = GLOBAL_RUN_CONTEXT.runner
+    except AttributeError:
+        runner = current_runner()  # raises the friendly RuntimeError
     if runner.system_nursery is None:
         raise RuntimeError("the run is not ready for owned tasks yet")
     task = runner.spawn_impl(
@@ -104,11 +114,6 @@ def step_owned_now(task: Task) -> None:
             this run waiting in the run queue for its first step, or if it
             is the task running now.
     """
-    from outcome import Error, Value
-
-    from ._context import GLOBAL_RUN_CONTEXT
-    from ._run import START_INTERRUPTED
-
     runner = current_runner()
     runq = runner.runq
     if (
@@ -201,8 +206,6 @@ def abandon_owned(task: Task) -> Coroutine[Any, Any, Any]:
         RuntimeError: if ``task`` is not an owned task, has exited, or is
             the task running now.
     """
-    from ._context import GLOBAL_RUN_CONTEXT
-
     if task._on_exit is None or task._outcome is not None:
         raise RuntimeError(f"{task!r} is not a live owned task")
     if GLOBAL_RUN_CONTEXT.__dict__.get("task") is task:

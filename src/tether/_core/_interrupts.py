@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from ._traps import START_INTERRUPTED
+
 if TYPE_CHECKING:
     from collections.abc import Callable
 
@@ -55,8 +57,6 @@ def deliver_interrupt(
     if task._schedule_points == 0 and task._next_send is None:
         # Never ran yet (it waits in the run queue for its first step): the
         # interrupt is thrown in at the start, so none of its body runs.
-        from ._run import START_INTERRUPTED
-
         task._next_send = START_INTERRUPTED
         return
     task._attempt_delivery_of_any_pending_cancel()

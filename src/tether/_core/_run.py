@@ -68,6 +68,7 @@ from ._parking_lot import GLOBAL_PARKING_LOT_BREAKER
 from ._task import Task
 from ._thread_cache import THREAD_CACHE
 from ._traps import (
+    START_INTERRUPTED,
     VALUE_NONE,
     YIELD,
     Abort,
@@ -100,10 +101,8 @@ _AUTOJUMP_CLOCK: Final = 2
 # at a fixed number of steps, and it is deterministic.
 _STEPS_PER_IO_POLL: Final = 64
 
-# A task interrupted before its first step is "resumed" with this; the
-# coroutine refuses it without running, and the loop throws the interrupt
-# in instead (see Runner.start_interrupted_task).
-START_INTERRUPTED: Final = Value("start interrupted")
+# (START_INTERRUPTED, which a task interrupted before its first step is
+# "resumed" with, lives in _traps: deliver_interrupt needs it too.)
 _RESTART: Final = Value("restart")
 
 # What a stepped run's generator yields when a step is over (any other value
@@ -308,7 +307,12 @@ class Runner:
         self.tasks[task] = None
         if nursery is not None:
             nursery._children[task] = None
-            task._activate_cancel_status(nursery._cancel_status)
+            # (task._activate_cancel_status(), inlined: a new task has none yet.)
+            status = nursery._cancel_status
+            status._tasks[task] = None
+            task._cancel_status = status
+            if status.effectively_cancelled:
+                task._attempt_delivery_of_any_pending_cancel()
         if self.instruments:
             if "task_spawned" in self.instruments:
                 self.instruments.call("task_spawned", task)
@@ -352,7 +356,11 @@ class Runner:
                 )
             )
             nursery._closed = True
-        task._activate_cancel_status(None)
+        # (task._activate_cancel_status(None), inlined.)
+        status = task._cancel_status
+        if status is not None:
+            status._tasks.pop(task, None)
+            task._cancel_status = None  # type: ignore[assignment]
         task._outcome = result
         del self.tasks[task]
         if task is self.main_task:
@@ -365,8 +373,8 @@ class Runner:
                 raise TetherInternalError("internal error in tether") from result.error
             return
         if (
-            task._system
-            and type(result) is Error
+            type(result) is Error
+            and task._system
             and not isinstance(result.error, Cancelled)  # shutdown is fine
         ):
             # A crashed system task takes the whole run down, gracefully.
@@ -382,7 +390,7 @@ class Runner:
                 on_exit(task, result)
             except BaseException as exc:
                 self.crash(exc)
-            result = Value(None)
+            result = VALUE_NONE
         assert task._parent_nursery is not None
         task._parent_nursery._child_finished(task, result)
         if "task_exited" in self.instruments:
@@ -503,6 +511,9 @@ class Runner:
         self.entry_queue.close()
         self.asyncgens.close()
         self.ki_manager.close()
+        # Timers of an abandoned run (a closed stepped run) must not keep
+        # what their callbacks refer to alive.
+        self.deadlines.clear()
 
     def step_task_throw(self, task: Task, exc: BaseException) -> None:
         """Resume ``task`` by throwing ``exc`` into its coroutine (used for
@@ -999,7 +1010,12 @@ def reschedule(task: Task, next_send: Outcome[Any] = VALUE_NONE) -> None:
     Raises:
         RuntimeError: if the task is not asleep (already scheduled).
     """
-    current_runner().reschedule(task, next_send)
+    # (current_runner(), inlined: this is on every wake-up's path.)
+    try:
+        runner = GLOBAL_RUN_CONTEXT.runner
+    except AttributeError:
+        runner = current_runner()  # raises the friendly RuntimeError
+    runner.reschedule(task, next_send)
 
 
 def spawn_system_task(

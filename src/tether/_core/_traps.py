@@ -65,6 +65,11 @@ class _ReusableValue(outcome.Value[None]):  # type: ignore[misc]
 
 VALUE_NONE: outcome.Value[None] = _ReusableValue(None)
 
+# A task interrupted before its first step is "resumed" with this; the
+# coroutine refuses it without running, and the loop throws the interrupt
+# in instead (see Runner.start_interrupted_task).
+START_INTERRUPTED: outcome.Value[str] = outcome.Value("start interrupted")
+
 
 class _YieldMessage:
     __slots__ = ()
@@ -77,12 +82,51 @@ YIELD = _YieldMessage()
 
 
 class WaitTaskRescheduled:
-    """Trap message: park this task until :func:`reschedule` is called."""
+    """The trap message behind :func:`wait_task_rescheduled`, for awaitables
+    written as generators that want to park without its generator frame.
+
+    A generator driven by a task's ``await`` (an ``__await__`` method
+    written as a generator, or a :func:`types.coroutine`) may yield a
+    ``WaitTaskRescheduled`` itself::
+
+        class Gate:
+            def __await__(self):
+                self.task = tether.lowlevel.current_task()
+                result = yield tether.lowlevel.WaitTaskRescheduled(self.abort)
+                return result.unwrap()
+
+            def abort(self, raise_cancel):
+                self.task = None
+                return tether.lowlevel.Abort.SUCCEEDED
+
+            def open(self):
+                if self.task is not None:
+                    tether.lowlevel.reschedule(self.task)
+                    self.task = None
+
+    The task parks exactly as in ``await wait_task_rescheduled(abort_func)``
+    (a cancel point; the same abort protocol), but the ``yield`` evaluates
+    to the :class:`outcome.Outcome` given to :func:`reschedule` *as is*:
+    unwrap it yourself (``result.unwrap()``), in your own frame. That saves
+    the generator :func:`wait_task_rescheduled` makes for every wait (about
+    200 bytes for as long as the task is parked, and its resumption).
+
+    A message holds nothing but its abort function and the run loop keeps
+    no reference to it, so one message may be made once and yielded for any
+    number of waits.
+
+    Args:
+        abort_func: the wait's abort function (see
+            :func:`wait_task_rescheduled`).
+    """
 
     __slots__ = ("abort_func",)
 
     def __init__(self, abort_func: Callable[[RaiseCancelT], Abort]) -> None:
         self.abort_func = abort_func
+
+    def __repr__(self) -> str:
+        return f"<tether.lowlevel.WaitTaskRescheduled abort_func={self.abort_func!r}>"
 
 
 class PermanentlyDetachCoroutineObject:
@@ -153,7 +197,16 @@ def checkpoint_if_cancelled() -> Awaitable[None]:
     the check costs no coroutine object, which matters on the fast paths of
     locks and channels.)
     """
-    cancel_point_task()
+    # (cancel_point_task(), inlined: this is on the fast path of every lock
+    # and channel operation.)
+    try:
+        task = GLOBAL_RUN_CONTEXT.task
+    except AttributeError:
+        task = current_task()  # raises the friendly RuntimeError
+    task._cancel_points += 1
+    if task._cancel_status.effectively_cancelled or task._pending_interrupts is not None:
+        # Raises, unless all that is pending is an interrupt held back by a shield.
+        task._raise_pending()
     return _READY
 
 
