@@ -23,6 +23,7 @@ from ._core import (
     ClosedResourceError,
     cancel_shielded_checkpoint,
     checkpoint,
+    enable_ki_protection,
     wait_task_rescheduled,
 )
 from ._core._context import GLOBAL_RUN_CONTEXT
@@ -265,6 +266,7 @@ class SocketStream(HalfCloseableStream):
         finally:
             self._sending = False
 
+    @enable_ki_protection  # (it calls arm_retry(): see _SocketType._wait_retry)
     async def receive_some(self, max_bytes: int | None = None) -> bytes:
         """Receive at most ``max_bytes`` (default 64 KiB); ``b""`` at end of file.
 

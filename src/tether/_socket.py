@@ -33,6 +33,7 @@ from ._core import (
     cancel_shielded_checkpoint,
     checkpoint,
     checkpoint_if_cancelled,
+    enable_ki_protection,
     in_tether_run,
     notify_closing,
     wait_readable,
@@ -658,6 +659,11 @@ class _SocketType(SocketType):
             local=local,
         )
 
+    # (KI-protected, as the run's own wait functions are, here and wherever
+    # arm_retry() is called: it records the task as the fd's waiter before
+    # the task parks, and a KeyboardInterrupt in between would leave a
+    # waiter that is not waiting.)
+    @enable_ki_protection
     async def _wait_retry(self, readable: bool) -> None:
         """Wait until the socket is readable (or writable), right after a
         call failed with ``EAGAIN`` (see the module docstring)."""
@@ -752,6 +758,7 @@ class _SocketType(SocketType):
         if err:
             raise OSError(err, f"Error connecting to {address!r}: {os.strerror(err)}")
 
+    @enable_ki_protection  # (it calls arm_retry(): see _wait_retry)
     async def recv(self, bufsize: int, flags: int = 0, /) -> bytes:
         # _nonblocking_helper written out, without its extra coroutine frame.
         if flags & _RECHECK_FLAGS:

@@ -13,6 +13,7 @@ import errno
 import os
 import select
 import socket as stdlib_socket
+import sys
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -851,3 +852,46 @@ async def test_an_upper_layer_protocol_turns_the_shortcut_off() -> None:
                 peer.send(b"abc")
             assert got == [b"abc"]
             assert not state.read_blocked
+
+
+async def test_every_retry_wait_is_armed_from_ki_protected_code() -> None:
+    # arm_retry() records the task as the fd's waiter before the task parks:
+    # a KeyboardInterrupt raised between the two would leave a waiter that
+    # is not waiting (its wake-up would then reschedule a task that is not
+    # asleep). So every caller must be KI-protected, as the run's own wait
+    # functions are; this records, at each call, whether the caller is.
+    io_manager: Any = GLOBAL_RUN_CONTEXT.runner.io_manager
+    real_arm_retry = io_manager.arm_retry
+    callers: list[tuple[str, bool]] = []
+
+    def spying_arm_retry(*args: Any) -> Any:
+        caller = sys._getframe(1).f_code.co_name
+        callers.append((caller, lowlevel.currently_ki_protected()))
+        return real_arm_retry(*args)
+
+    io_manager.arm_retry = spying_arm_retry
+    try:
+        a, b = tsocket.socketpair()
+        with a, b:
+            stream = tether.SocketStream(a)
+            async with tether.open_nursery() as nursery:
+                nursery.start_soon(stream.receive_some, 100)  # SocketStream's inline wait
+                nursery.start_soon(b.recv, 100)  # the socket's inline wait
+                await wait_all_tasks_blocked()
+                await b.send(b"x")
+                await a.send(b"y")
+            # A full send buffer: send_all's wait (through _wait_retry).
+            async with tether.open_nursery() as nursery:
+                nursery.start_soon(stream.send_all, b"z" * (8 * 1024 * 1024))
+                await wait_all_tasks_blocked()
+                nursery.cancel_scope.cancel()
+        listener = tsocket.socket()
+        with listener:
+            await listener.bind(("127.0.0.1", 0))
+            listener.listen()
+            with tether.move_on_after(0.01):  # accept(): the generic helper's wait
+                await listener.accept()
+    finally:
+        del io_manager.arm_retry
+    assert {name for name, _ in callers} >= {"receive_some", "recv", "_wait_retry"}
+    assert all(protected for _, protected in callers), callers
