@@ -57,7 +57,7 @@ import outcome
 
 import tether.lowlevel
 
-from . import _pyversion
+from . import _futures, _pyversion
 from ._cancellation import schedule_point
 from ._exceptions import CancelledError
 from ._futures import (
@@ -201,7 +201,7 @@ class Task(Future):
         the_loop = self._loop = loop if loop is not None else _get_event_loop()
         # (A plain TetherLoop's get_debug() and is_closed() read these
         # attributes; a subclass may override them, so it is asked.)
-        plain = type(the_loop) is (_plain_loop_type or _bind_plain_loop_type())
+        plain = type(the_loop) is (_futures._plain_loop_class or _futures._bind_plain_loop_class())
         if the_loop._debug if plain else the_loop.get_debug():
             # As the C Task: the whole stack, down to the code creating it.
             self._source_traceback = creation_stack(sys._getframe(1))
@@ -236,12 +236,7 @@ class Task(Future):
         if self._source_traceback is not None:
             self._step_origin = _StepOrigin(sys._getframe(1))
         if the_loop._stepping and _get_ident() == the_loop._thread_id:
-            # (the_loop._defer_or_call(self._start), inlined.)
-            ttask = _spawn_owned(coro, name=self._name, context=self._context, on_exit=_task_exited)
-            ttask.companion = self
-            self._ttask = ttask
-            if self._must_cancel:  # (a subclass may cancel before calling this)
-                tether.lowlevel.deliver_interrupt(ttask, self._make_interrupt)
+            self._start()  # (the_loop._defer_or_call(self._start), inlined)
         else:
             the_loop._defer_or_call(self._start)
         _pending_tasks[self] = None
@@ -461,18 +456,6 @@ def _task_exited(ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> N
         Future.set_exception(task, exc)
         if isinstance(exc, KeyboardInterrupt | SystemExit):
             task._loop._raise_from_run(exc)
-
-
-def _bind_plain_loop_type() -> type:
-    # ``_loop`` imports this module: TetherLoop is bound on first use.
-    global _plain_loop_type
-    from ._loop import TetherLoop
-
-    _plain_loop_type = TetherLoop
-    return TetherLoop
-
-
-_plain_loop_type: type | None = None
 
 
 def _only_cancellations(exc: BaseException) -> bool:
