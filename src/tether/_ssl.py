@@ -336,6 +336,9 @@ class SSLStream(Stream, Generic[T_Stream]):
     async def receive_some(self, max_bytes: int | None = None) -> bytes | bytearray:
         """Receive and decrypt some data (at most ``max_bytes``, if given).
 
+        Everything already received and decryptable is returned at once, up
+        to ``max_bytes``, even when it spans several TLS records.
+
         Returns ``b""`` once the peer has sent ``close_notify`` (or, with
         ``https_compatible=True``, when the transport simply ends).
 
@@ -363,7 +366,7 @@ class SSLStream(Stream, Generic[T_Stream]):
                 if max_bytes < 1:
                     raise ValueError("max_bytes must be >= 1")
             try:
-                data = await self._retry(self._ssl_object.read, max_bytes)
+                data = await self._retry(self._read_received, max_bytes)
             except _core.BrokenResourceError as exc:
                 if self._https_compatible and _is_eof(exc.__cause__):
                     await _core.checkpoint()
@@ -371,6 +374,30 @@ class SSLStream(Stream, Generic[T_Stream]):
                 raise
             assert data is not None
             return data
+
+    def _read_received(self, max_bytes: int) -> bytes:
+        # SSLObject.read() returns one record's worth at most: go on with
+        # the records already received, up to max_bytes, so that data that
+        # arrived together is returned together (as asyncio's SSL transport
+        # hands it to its protocol). Only the first read may need the
+        # transport (SSLWantReadError, for _retry); the others stop there.
+        data = self._ssl_object.read(max_bytes)
+        if not data or len(data) >= max_bytes:
+            return data
+        parts = [data]
+        total = len(data)
+        while total < max_bytes:
+            try:
+                more = self._ssl_object.read(max_bytes - total)
+            except ssl.SSLError:
+                # Nothing more received (SSLWantReadError), or an error that
+                # the next call meets: what was read is returned first.
+                break
+            if not more:  # the peer's close_notify: the next call returns b""
+                break
+            parts.append(more)
+            total += len(more)
+        return b"".join(parts) if len(parts) > 1 else data
 
     async def send_all(self, data: bytes | bytearray | memoryview) -> None:
         """Encrypt ``data`` and send it on the transport.

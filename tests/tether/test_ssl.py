@@ -84,6 +84,35 @@ async def test_handshake_and_echo_over_memory_streams() -> None:
     await server.aclose()
 
 
+async def test_receive_some_returns_every_record_already_received() -> None:
+    # 40,000 bytes are three TLS records; once they have all arrived, one
+    # receive_some() returns them together (up to max_bytes), as asyncio's
+    # SSL transport hands them to its protocol in one data_received().
+    client, server = ssl_pair()
+    payload = bytes(range(256)) * 157 + b"end"  # 40,195 bytes
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(client.do_handshake)
+        await server.do_handshake()
+    await server.send_all(payload)
+    await server.aclose()  # close_notify right behind the data
+    assert await client.receive_some(100_000) == payload
+    assert await client.receive_some(100_000) == b""
+
+    client, server = ssl_pair()
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(client.do_handshake)
+        await server.do_handshake()
+    await server.send_all(payload)
+    # max_bytes still bounds it; the rest needs no new transport data.
+    first = await client.receive_some(20_000)
+    assert first == payload[:20_000]
+    with tether.testing.assert_checkpoints():
+        rest = await client.receive_some(100_000)
+    assert first + rest == payload
+    await server.aclose()
+    await client.aclose()
+
+
 @pytest.mark.parametrize("pair", [memory_stream_pair, lockstep_stream_pair])
 async def test_explicit_handshake(pair: Callable[[], tuple[Stream, Stream]]) -> None:
     client, server = ssl_pair(pair)
