@@ -7,11 +7,9 @@ from __future__ import annotations
 import contextvars
 import gc
 import math
-import queue
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-import outcome
 import pytest
 
 import tether
@@ -107,33 +105,6 @@ async def test_a_timer_cancelled_in_the_iteration_it_is_due_does_not_run() -> No
     assert trace == ["due"]
     assert due.when() == math.inf  # fired
     assert also_due.cancelled()
-
-
-def test_guest_run_timers_fire() -> None:
-    # A guest run's host learns about a new timer's deadline.
-    trace: list[str] = []
-
-    async def guest() -> str:
-        event = tether.Event()
-        schedule_callback_at(tether.current_time() + 0.01, event.set)
-        schedule_callback_at(tether.current_time() + 0.005, trace.append, "first")
-        await event.wait()
-        return "done"
-
-    todo: queue.Queue[tuple[str, Any]] = queue.Queue()
-    lowlevel.start_guest_run(
-        guest,
-        run_sync_soon_threadsafe=lambda fn: todo.put(("run", fn)),
-        done_callback=lambda result: todo.put(("done", result)),
-    )
-    while True:
-        op, obj = todo.get(timeout=10)
-        if op == "run":
-            obj()
-        else:
-            assert obj == outcome.Value("done")
-            break
-    assert trace == ["first"]
 
 
 async def test_timer_deadline_must_be_a_real_number() -> None:

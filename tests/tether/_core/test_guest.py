@@ -167,6 +167,21 @@ def test_guest_start_errors_are_raised_from_start_guest_run() -> None:
     assert tether.run(tether.sleep, 0) is None
 
 
+def test_guest_run_timer_callbacks_fire() -> None:
+    # A guest run's host learns about a new timed callback's deadline.
+    trace: list[str] = []
+
+    async def guest() -> str:
+        event = tether.Event()
+        lowlevel.schedule_callback_at(tether.current_time() + 0.01, event.set)
+        lowlevel.schedule_callback_at(tether.current_time() + 0.005, trace.append, "first")
+        await event.wait()
+        return "done"
+
+    assert _queue_host_run(guest) == outcome.Value("done")
+    assert trace == ["first"]
+
+
 def test_host_can_wake_a_guest_task() -> None:
     in_host: list[Callable[[], object]] = []
 

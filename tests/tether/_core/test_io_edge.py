@@ -26,7 +26,7 @@ from tether._core._io_epoll import EpollIOManager
 from tether.testing import assert_checkpoints, wait_all_tasks_blocked
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
     from tether._core._io_epoll import _FdState
 
@@ -700,6 +700,34 @@ async def test_eof_right_after_a_short_read() -> None:
             assert not state.short_read_drains
 
 
+async def _short_read_woken_then(
+    stream: tether.SocketStream,
+    peer: stdlib_socket.socket,
+    data: bytes,
+    then: Callable[[], object],
+) -> tuple[list[tuple[bytes, bool]], _FdState]:
+    """A reader blocked in ``receive_some(100)`` is woken by ``data`` from
+    ``peer``; ``then()`` runs after its wake-up event was consumed and before
+    it reads. Returns what it read, with whether that read marked the socket
+    drained, and the socket's state."""
+    seen: list[tuple[bytes, bool]] = []
+
+    async def reader() -> None:
+        got = await stream.receive_some(100)
+        seen.append((got, _state(stream.socket).read_blocked))
+
+    async with tether.open_nursery() as nursery:
+        nursery.start_soon(reader)
+        await wait_all_tasks_blocked()
+        state = _state(stream.socket)
+        peer.send(data)
+        while state.read_task is not None:  # until the event wakes the reader
+            await lowlevel.checkpoint()
+        # (FIFO: this task runs before the reader it was queued ahead of.)
+        then()
+    return seen, state
+
+
 async def test_eof_after_the_wakeup_event_and_before_the_short_read() -> None:
     # The reader's wake-up event (plain EPOLLIN) is consumed, then the FIN
     # arrives, then the reader's recv returns the data and swallows the FIN.
@@ -707,21 +735,9 @@ async def test_eof_after_the_wakeup_event_and_before_the_short_read() -> None:
     stream, peer = _tcp_stream_and_peer()
     with peer:
         async with stream:
-            seen: list[tuple[bytes, bool]] = []
-
-            async def reader() -> None:
-                data = await stream.receive_some(100)
-                seen.append((data, _state(stream.socket).read_blocked))
-
-            async with tether.open_nursery() as nursery:
-                nursery.start_soon(reader)
-                await wait_all_tasks_blocked()
-                state = _state(stream.socket)
-                peer.send(b"abc")
-                while state.read_task is not None:  # until the event wakes the reader
-                    await lowlevel.checkpoint()
-                # (FIFO: this task runs before the reader it was queued ahead of.)
-                peer.shutdown(stdlib_socket.SHUT_WR)
+            seen, _ = await _short_read_woken_then(
+                stream, peer, b"abc", lambda: peer.shutdown(stdlib_socket.SHUT_WR)
+            )
             assert seen == [(b"abc", True)]  # the shortcut was taken...
             assert await _read_to_the_end(stream) == (b"", None)  # ...and is safe
 
@@ -784,21 +800,12 @@ async def test_urgent_data_after_the_wakeup_event() -> None:
     stream, peer = _tcp_stream_and_peer()
     with peer:
         async with stream:
-            seen: list[tuple[bytes, bool]] = []
 
-            async def reader() -> None:
-                data = await stream.receive_some(100)
-                seen.append((data, _state(stream.socket).read_blocked))
-
-            async with tether.open_nursery() as nursery:
-                nursery.start_soon(reader)
-                await wait_all_tasks_blocked()
-                state = _state(stream.socket)
-                peer.send(b"ab")
-                while state.read_task is not None:
-                    await lowlevel.checkpoint()
+            def urgent_byte_and_more() -> None:
                 peer.send(b"!", stdlib_socket.MSG_OOB)
                 peer.send(b"cd")
+
+            seen, state = await _short_read_woken_then(stream, peer, b"ab", urgent_byte_and_more)
             assert seen == [(b"ab", True)]
             with tether.fail_after(10):
                 assert await stream.receive_some(100) == b"cd"
