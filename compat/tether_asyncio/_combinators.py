@@ -18,9 +18,7 @@ from ._exceptions import CancelledError
 from ._futures import (
     _CANCELLED,
     _PENDING,
-    FUTURE_ATTRIBUTES,
     Future,
-    prime_attribute_names,
     timer_after,
 )
 from ._loop import TetherLoop, get_event_loop, get_running_loop
@@ -30,6 +28,8 @@ from ._timeouts import timeout as timeout_cm
 
 class _GatheringFuture(Future):
     """gather()'s outer future: cancelling it cancels the children."""
+
+    __slots__ = ("_cancel_requested", "_children")
 
     def __init__(self, children: list[Future], *, loop: TetherLoop) -> None:
         super().__init__(loop=loop)
@@ -47,8 +47,6 @@ class _GatheringFuture(Future):
             self._cancel_requested = True
         return ret
 
-
-prime_attribute_names(_GatheringFuture, (*FUTURE_ATTRIBUTES, "_children", "_cancel_requested"))
 
 # The facade's own future classes, whose state methods no subclass has
 # overridden: gather's done callback reads their state directly.

@@ -167,25 +167,56 @@ class Future:
 
     # asyncio.isfuture() (stock or facade) recognises futures by this attribute.
     _asyncio_future_blocking = False
-    _state = _PENDING
-    _result: Any = None
-    _exception: BaseException | None = None
-    _cancel_message: Any = None
-    _cancelled_exc: BaseException | None = None
-    _source_traceback: traceback.StackSummary | None = None
-    _log_tb = False
-    # The registered callbacks, stored as the C Future stores them: the
-    # first one in ``_callback0``/``_context0``, any later ones as
-    # ``(callback, context)`` entries in ``_callback_list`` (``None`` until
-    # needed). Most futures get at most one (the waiting task), so most never
-    # allocate a list or a tuple. ``_callbacks`` shows them as the C Future
-    # does (see the property).
-    _callback0: Any = None
-    _context0: contextvars.Context | None = None
-    _callback_list: list[tuple[Any, contextvars.Context | None]] | None = None
+
+    # The state lives in slots (see "attribute storage" below), each set when
+    # the future is made: by __init__, and by the two paths that make futures
+    # without calling it (TetherLoop.create_future, Task.__init__), which set
+    # the same slots to the same values. The registered callbacks are stored
+    # as the C Future stores them: the first one in ``_callback0``/
+    # ``_context0``, any later ones as ``(callback, context)`` entries in
+    # ``_callback_list`` (``None`` until needed). Most futures get at most one
+    # (the waiting task), so most never allocate a list or a tuple.
+    # ``_callbacks`` shows them as the C Future does (see the property).
+    __slots__ = (
+        # As on the C Future, a program may add attributes of its own.
+        "__dict__",
+        "__weakref__",
+        "_callback0",
+        "_callback_list",
+        "_cancel_message",
+        "_cancelled_exc",
+        "_context0",
+        "_exception",
+        "_log_tb",
+        "_loop",
+        "_result",
+        "_source_traceback",
+        "_state",
+    )
+    _loop: TetherLoop
+    _state: str
+    _result: Any
+    _exception: BaseException | None
+    _log_tb: bool
+    _callback0: Any
+    _context0: contextvars.Context | None
+    _callback_list: list[tuple[Any, contextvars.Context | None]] | None
+    _cancel_message: Any
+    _cancelled_exc: BaseException | None
+    _source_traceback: traceback.StackSummary | None
 
     def __init__(self, *, loop: TetherLoop | None = None) -> None:
         self._loop = loop if loop is not None else _get_loop(None)
+        self._state = _PENDING
+        self._result = None
+        self._exception = None
+        self._log_tb = False
+        self._callback0 = None
+        self._context0 = None
+        self._callback_list = None
+        self._cancel_message = None
+        self._cancelled_exc = None
+        self._source_traceback = None
         if self._loop.get_debug():
             # As the C Future: the whole stack, down to the code creating it.
             self._source_traceback = creation_stack(sys._getframe(1))
@@ -452,7 +483,10 @@ class Future:
         return text
 
     def __del__(self) -> None:
-        if not self._log_tb:
+        try:
+            if not self._log_tb:
+                return
+        except AttributeError:  # (made without __init__: nothing to report)
             return
         self._log_tb = False
         context: dict[str, Any] = {
@@ -670,13 +704,20 @@ def _bind_plain_loop_class() -> type:
 
 # -- attribute storage ------------------------------------------------------------
 #
-# CPython (3.11-3.13) keeps an instance's attributes in an array laid out by
-# its class's shared key table, which stops growing once many instances
-# exist: an attribute name the class first sees after that point makes
-# every instance that sets it allocate a full ``__dict__`` (some 460 bytes
-# more per task). Futures and tasks set some of their attributes late in
-# their life (a result, a waiting future), typically when thousands of them
-# already exist, so their classes are taught every name up front.
+# A Future's and a Task's own state lives in slots, not in the instance's
+# table of attribute values: the object is smaller (a sleeping task, which
+# holds one of each, takes 24-72 bytes less) and its hot attributes sit in
+# the object itself. Both keep a ``__dict__``, as the C objects do, for
+# what a program or a subclass adds.
+#
+# CPython (3.11-3.13) keeps the attributes in a ``__dict__`` in an array laid
+# out by the class's shared key table, which stops growing once many
+# instances exist: an attribute name the class first sees after that point
+# makes every instance that sets it allocate a full dictionary (some 460
+# bytes more per task). Attributes that are set late in the life of many
+# instances but stay out of the slots (a class-level default a subclass may
+# override, such as ``Task._log_destroy_pending``) are therefore entered in
+# the table up front.
 
 
 def prime_attribute_names(cls: type, names: tuple[str, ...]) -> None:
@@ -685,24 +726,8 @@ def prime_attribute_names(cls: type, names: tuple[str, ...]) -> None:
     instance: object = object.__new__(cls)
     for name in names:
         object.__setattr__(instance, name, None)
-    # (None everywhere: its __del__, if any, has nothing to report.)
+    # (Its __del__, if any, finds nothing to report: no state was set.)
     del instance
-
-
-FUTURE_ATTRIBUTES = (
-    "_loop",
-    "_state",
-    "_result",
-    "_exception",
-    "_log_tb",
-    "_callback0",
-    "_context0",
-    "_callback_list",
-    "_cancel_message",
-    "_cancelled_exc",
-    "_source_traceback",
-)
-prime_attribute_names(Future, FUTURE_ATTRIBUTES)
 
 
 def isfuture(obj: object) -> bool:

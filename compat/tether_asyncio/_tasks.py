@@ -63,7 +63,6 @@ from ._exceptions import CancelledError
 from ._futures import (
     _FINISHED,
     _PENDING,
-    FUTURE_ATTRIBUTES,
     Future,
     _Waiter,
     creation_stack,
@@ -173,17 +172,32 @@ class Task(Future):
     if the loop is running (see the module docstring).
     """
 
+    # A class-level default, not a slot: as with the C Task, a subclass may
+    # silence its tasks by overriding it at class level.
     _log_destroy_pending = True
-    _ttask: tether.lowlevel.Task | None = None
-    _step_origin: _StepOrigin | None = None
-    # (Class-level defaults: most tasks never change them, so most tasks
-    # never store them.)
-    _must_cancel = False
-    _num_cancels_requested = 0
-    _fut_waiter: Future | None = None
+    # (Slots, as Future's, all set by __init__.)
+    __slots__ = (
+        "_context",
+        "_coro",
+        "_fut_waiter",
+        "_must_cancel",
+        "_name",
+        "_num_cancels_requested",
+        "_step_origin",
+        "_ttask",
+        "_waiter",
+    )
+    _name: str
+    _coro: Any
+    _context: contextvars.Context
+    _ttask: tether.lowlevel.Task | None
     # The entry this task puts in the callbacks of the future it waits on
     # (see Future.__await__), made at its first wait.
-    _waiter: _Waiter | None = None
+    _waiter: _Waiter | None
+    _fut_waiter: Future | None
+    _must_cancel: bool
+    _num_cancels_requested: int
+    _step_origin: _StepOrigin | None
 
     def __init__(
         self,
@@ -194,10 +208,29 @@ class Task(Future):
         context: contextvars.Context | None = None,
         eager_start: Any = _NOT_GIVEN,
     ) -> None:
+        # (Future.__init__, written out: a call less per task. Every slot is
+        # set before anything can fail, so that __del__ and repr() of a
+        # half-made task find them.)
+        self._state = _PENDING
+        self._result = None
+        self._exception = None
+        self._log_tb = False
+        self._callback0 = None
+        self._context0 = None
+        self._callback_list = None
+        self._cancel_message = None
+        self._cancelled_exc = None
+        self._source_traceback = None
+        self._coro = None
+        self._ttask = None
+        self._waiter = None
+        self._fut_waiter = None
+        self._must_cancel = False
+        self._num_cancels_requested = 0
+        self._step_origin = None
         if eager_start is not _NOT_GIVEN and not _pyversion.HAS_EAGER_TASKS:
             self._log_destroy_pending = False
             raise TypeError("'eager_start' is an invalid keyword argument for Task()")
-        # (Future.__init__, written out: a call less per task.)
         the_loop = self._loop = loop if loop is not None else _get_event_loop()
         # (A plain TetherLoop's get_debug() and is_closed() read these
         # attributes; a subclass may override them, so it is asked.)
@@ -381,7 +414,11 @@ class Task(Future):
         return text
 
     def __del__(self) -> None:
-        if self._state == _PENDING:
+        try:
+            state = self._state
+        except AttributeError:  # (made without __init__: nothing to report)
+            return
+        if state == _PENDING:
             if self._log_destroy_pending:
                 context: dict[str, Any] = {
                     "message": "Task was destroyed but it is pending!",
@@ -397,22 +434,8 @@ class Task(Future):
 if not _pyversion.TASK_HAS_GET_CONTEXT:
     del Task.get_context
 
-prime_attribute_names(
-    Task,
-    (
-        *FUTURE_ATTRIBUTES,
-        "_name",
-        "_coro",
-        "_context",
-        "_ttask",
-        "_waiter",
-        "_fut_waiter",
-        "_must_cancel",
-        "_num_cancels_requested",
-        "_log_destroy_pending",
-        "_step_origin",
-    ),
-)
+# (Set on the tasks gather() and run_until_complete() make from coroutines.)
+prime_attribute_names(Task, ("_log_destroy_pending",))
 
 
 def _task_exited(ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> None:

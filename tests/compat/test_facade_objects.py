@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import sys
 import tracemalloc
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -103,6 +104,82 @@ def test_futures_and_tasks_never_fall_back_to_a_dict(make: str) -> None:
         return [has_dict(obj) for obj in objs]
 
     assert not any(tether_asyncio.run(main()))
+
+
+def _slot_names(cls: type) -> set[str]:
+    return {
+        name
+        for klass in cls.__mro__
+        for name in klass.__dict__.get("__slots__", ())
+        if name not in ("__dict__", "__weakref__")
+    }
+
+
+def test_every_way_of_making_futures_and_tasks_sets_every_slot() -> None:
+    """Futures and tasks keep their state in slots; the constructors and the
+    paths that skip them (create_future, Task.__init__ writing Future's out,
+    eager tasks) must set every one, to the same values, and leave the
+    instance dictionary empty."""
+
+    async def main() -> list[tuple[str, dict[str, object], dict[str, object]]]:
+        loop = tether_asyncio.get_running_loop()
+
+        async def child() -> None:
+            pass
+
+        made: list[tuple[str, Any]] = [
+            ("Future()", tether_asyncio.Future(loop=loop)),
+            ("create_future()", loop.create_future()),
+            ("Task()", tether_asyncio.Task(child(), loop=loop)),
+            ("create_task()", tether_asyncio.create_task(child())),
+        ]
+        if hasattr(tether_asyncio, "eager_task_factory"):
+            made.append(("eager Task()", tether_asyncio.Task(child(), loop=loop, eager_start=True)))
+        out = []
+        for label, obj in made:
+            names = _slot_names(type(obj))
+            state = {name: getattr(obj, name, "<unset>") for name in sorted(names)}
+            out.append((label, state, dict(vars(obj))))
+        await tether_asyncio.sleep(0)
+        return out
+
+    results = tether_asyncio.run(main())
+    futures = [state for label, state, _ in results if "uture" in label]
+    assert futures[0] == futures[1]
+    for label, state, instance_dict in results:
+        assert "<unset>" not in state.values(), (label, state)
+        assert instance_dict == {}, (label, instance_dict)
+    task_states = [state for label, state, _ in results if "ask" in label]
+    shared = {"_state", "_result", "_exception", "_log_tb", "_callback0", "_context0"}
+    for state in task_states[1:]:
+        assert {k: state[k] for k in shared if k != "_state"} == {
+            k: task_states[0][k] for k in shared if k != "_state"
+        }
+
+
+@pytest.mark.parametrize("mod", BACKENDS, ids=IDS)
+def test_futures_and_tasks_take_attributes_of_the_programs_own(mod: ModuleType) -> None:
+    async def main() -> tuple[object, object, bool]:
+        fut = mod.get_running_loop().create_future()
+        fut.note = "on a future"
+        task = mod.create_task(mod.sleep(0))
+        task.note = "on a task"
+        await task
+        fut.set_result(None)
+        return fut.note, task.note, weakref.ref(fut)() is fut
+
+    assert mod.run(main()) == ("on a future", "on a task", True)
+
+
+def test_a_future_made_without_init_is_freed_quietly(monkeypatch: pytest.MonkeyPatch) -> None:
+    # (As the C Future: no state, nothing to report, no error from __del__.)
+    unraisable: list[object] = []
+    monkeypatch.setattr(sys, "unraisablehook", unraisable.append)
+    for cls in (tether_asyncio.Future, tether_asyncio.Task):
+        obj = cls.__new__(cls)
+        del obj
+        gc.collect()
+    assert unraisable == []
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, cls: type, names: list[str]) -> dict[str, int]:
