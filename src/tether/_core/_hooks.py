@@ -10,11 +10,11 @@ from __future__ import annotations
 from types import CoroutineType
 from typing import TYPE_CHECKING, Any
 
-from outcome import Error, Value
+from outcome import Value
 
 from ._context import GLOBAL_RUN_CONTEXT, current_runner
 from ._exceptions import Cancelled
-from ._traps import START_INTERRUPTED
+from ._traps import START_INTERRUPTED, error_outcome
 
 if TYPE_CHECKING:
     import contextvars
@@ -155,7 +155,7 @@ def step_owned_now(task: Task) -> None:
         # The traceback starts at the coroutine (this frame is left out, and
         # not kept: no cycle through it keeps the caller's frames alive).
         tb = task_exc.__traceback__
-        result = Error(task_exc.with_traceback(tb.tb_next if tb is not None else None))
+        result = error_outcome(task_exc.with_traceback(tb.tb_next if tb is not None else None))
         del tb
     else:
         result = runner.handle_msg(task, msg)

@@ -75,6 +75,7 @@ from ._traps import (
     PermanentlyDetachCoroutineObject,
     WaitTaskRescheduled,
     cancel_shielded_checkpoint,
+    error_outcome,
     wait_task_rescheduled,
 )
 
@@ -541,7 +542,7 @@ class Runner:
             result: Outcome[Any] | None = Value(stop.value)
         except BaseException as task_exc:
             tb = task_exc.__traceback__
-            result = Error(task_exc.with_traceback(tb.tb_next if tb is not None else None))
+            result = error_outcome(task_exc.with_traceback(tb.tb_next if tb is not None else None))
             del tb  # (this frame's traceback entry would keep the frame in a cycle)
         else:
             result = self.handle_msg(task, msg)
@@ -821,7 +822,7 @@ def unrolled_run(
                         result = _RESTART
                     else:
                         tb = task_exc.__traceback__
-                        result = Error(
+                        result = error_outcome(
                             task_exc.with_traceback(tb.tb_next if tb is not None else None)
                         )
                         del tb

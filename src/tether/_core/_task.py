@@ -7,16 +7,16 @@ import gc
 import inspect
 from typing import TYPE_CHECKING, Any, NoReturn
 
-import outcome
-
 from .._util import NoPublicConstructor, final, name_of
 from ._ki import enable_ki_protection
-from ._traps import Abort
+from ._traps import Abort, capture_error
 
 if TYPE_CHECKING:
     import contextvars
     import types
     from collections.abc import Callable, Coroutine, Iterator
+
+    import outcome
 
     from ._cancel import CancelStatus
     from ._nursery import Nursery
@@ -231,7 +231,7 @@ class Task(metaclass=NoPublicConstructor):
         if type(success) is not Abort:
             raise TypeError(f"abort function must return Abort enum, not {success!r}")
         if success is Abort.SUCCEEDED:
-            self._runner.reschedule(self, outcome.capture(raise_cancel))
+            self._runner.reschedule(self, capture_error(raise_cancel))
         else:
             # The waker is now responsible; keep the task un-abortable.
             pass
