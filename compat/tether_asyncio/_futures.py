@@ -123,15 +123,18 @@ class _Waiter:
         fut = self.fut
         if fut is None or not fut._has_waiter(self):  # pragma: no cover - woken already
             return tether.lowlevel.Abort.FAILED
-        # (The captured error's traceback reaches this frame through
-        # ``f_back``: the locals referring to the error, or to the task, are
-        # deleted before returning, so that no reference cycle keeps them.)
-        error = outcome.capture(raise_cancel)
+        # (What raise_cancel raises has this frame in its traceback: the
+        # locals referring to the error, or to the task, are deleted before
+        # returning, so that no reference cycle keeps them.)
+        try:
+            raise_cancel()
+        except BaseException as caught:
+            error = caught
         facade = self.task
         if (
             type(facade) is not tether.lowlevel.Task
-            and isinstance(error.error, CancelledError)
-            and not isinstance(error.error, tether.Cancelled)
+            and isinstance(error, CancelledError)
+            and not isinstance(error, tether.Cancelled)
         ):
             # Task.cancel()'s interrupt (consumed by raise_cancel): asyncio
             # cancels the awaited future instead of throwing the error in,
@@ -143,13 +146,18 @@ class _Waiter:
             fut.cancel(msg=msg)
             return tether.lowlevel.Abort.FAILED
         # A scope's cancellation (or KeyboardInterrupt): withdraw the waiter,
-        # cancel the future, and wake the task with the error.
+        # cancel the future, and wake the task with the error (whose
+        # traceback, as outcome.capture() would leave it, starts below this
+        # frame).
         del facade
+        tb = error.__traceback__
+        error.with_traceback(tb.tb_next if tb is not None else None)
+        del tb
         fut._withdraw_waiter(self)
         fut.cancel()
         ttask = self.tether_task()
         assert ttask is not None  # (it is parked in this wait)
-        tether.lowlevel.reschedule(ttask, error)
+        tether.lowlevel.reschedule(ttask, outcome.Error(error))
         del error, fut, self, ttask
         return tether.lowlevel.Abort.FAILED
 
@@ -462,10 +470,16 @@ class Future:
             _checkpoint_if_cancelled()
             if self._state == _PENDING:
                 raise RuntimeError("await wasn't used with future")
-        if self._state == _FINISHED and self._exception is None:
-            # (result()'s path for a result, inline: with no exception,
-            # there is no traceback to stop logging.)
-            return self._result
+        if self._state == _FINISHED:
+            if self._exception is None:
+                # (result()'s path for a result, inline: with no exception,
+                # there is no traceback to stop logging.)
+                return self._result
+        elif self._state == _CANCELLED:
+            # (result()'s path for a cancelled future, inline: one frame
+            # fewer in the traceback of every cancellation, which a task
+            # that ends with it keeps.)
+            raise self._make_cancelled_error()
         return self.result()
 
     __iter__ = __await__

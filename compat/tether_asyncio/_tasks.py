@@ -66,6 +66,7 @@ from ._futures import (
     Future,
     _Waiter,
     creation_stack,
+    hide_internal_frames,
     isfuture,
     prime_attribute_names,
     timer_after,
@@ -473,6 +474,10 @@ def _task_exited(ttask: tether.lowlevel.Task, result: outcome.Outcome[Any]) -> N
     if isinstance(exc, CancelledError) or _only_cancellations(exc):
         # (A tether nursery inside the task wraps the interrupt in a
         # group; a group of nothing but cancellations is a cancellation.)
+        # (Kept by the task and re-raised by result(): without this module's
+        # re-raising frames, as stock asyncio's reads, and as set_exception()
+        # stores an error.)
+        hide_internal_frames(exc)
         task._cancelled_exc = exc
         Future.cancel(task)
     else:

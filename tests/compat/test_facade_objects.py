@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import gc
 import sys
+import traceback
 import tracemalloc
 import weakref
 from typing import TYPE_CHECKING, Any
@@ -180,6 +181,34 @@ def test_a_future_made_without_init_is_freed_quietly(monkeypatch: pytest.MonkeyP
         del obj
         gc.collect()
     assert unraisable == []
+
+
+@pytest.mark.parametrize("mod", BACKENDS, ids=IDS)
+def test_a_cancelled_task_keeps_its_cancellation_without_the_futures_frames(
+    mod: ModuleType,
+) -> None:
+    """A task cancelled while it awaits keeps the CancelledError it ended
+    with (task.exception() raises it again); its traceback runs from the
+    task's coroutine down to the await, with no frames of the facade's
+    Future in it (the C Future has none), and so keeps no more frames alive
+    than stock asyncio's does."""
+
+    async def sleeper() -> None:
+        await mod.sleep(3600)
+
+    async def main() -> list[str]:
+        task = mod.create_task(sleeper())
+        await mod.sleep(0)
+        task.cancel()
+        await mod.wait({task})  # (awaiting the task would use its error up)
+        try:
+            task.exception()
+        except mod.CancelledError as exc:
+            frames = [entry.name for entry in traceback.extract_tb(exc.__traceback__)]
+            return frames[frames.index("sleeper") :]
+        raise AssertionError("exception() did not raise")
+
+    assert mod.run(main()) == ["sleeper", "sleep"]
 
 
 def _count_calls(monkeypatch: pytest.MonkeyPatch, cls: type, names: list[str]) -> dict[str, int]:
