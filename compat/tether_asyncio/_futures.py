@@ -170,6 +170,22 @@ def _get_loop(loop: TetherLoop | None) -> TetherLoop:
     return get_event_loop()
 
 
+def init_future_state(future: Future) -> None:
+    """Set every slot of a new Future but ``_loop``: a pending future with no
+    callbacks (``Future.__init__``, and what makes futures and tasks
+    without it, call this)."""
+    future._state = _PENDING
+    future._result = None
+    future._exception = None
+    future._log_tb = False
+    future._callback0 = None
+    future._context0 = None
+    future._callback_list = None
+    future._cancel_message = None
+    future._cancelled_exc = None
+    future._source_traceback = None
+
+
 class Future:
     """asyncio's Future: a result that will be available later."""
 
@@ -177,9 +193,9 @@ class Future:
     _asyncio_future_blocking = False
 
     # The state lives in slots (see "attribute storage" below), each set when
-    # the future is made: by __init__, and by the two paths that make futures
-    # without calling it (TetherLoop.create_future, Task.__init__), which set
-    # the same slots to the same values. The registered callbacks are stored
+    # the future is made, by init_future_state() (Future.__init__, and the
+    # two paths that make futures without calling it: TetherLoop.create_future
+    # and Task.__init__). The registered callbacks are stored
     # as the C Future stores them: the first one in ``_callback0``/
     # ``_context0``, any later ones as ``(callback, context)`` entries in
     # ``_callback_list`` (``None`` until needed). Most futures get at most one
@@ -215,16 +231,7 @@ class Future:
 
     def __init__(self, *, loop: TetherLoop | None = None) -> None:
         self._loop = loop if loop is not None else _get_loop(None)
-        self._state = _PENDING
-        self._result = None
-        self._exception = None
-        self._log_tb = False
-        self._callback0 = None
-        self._context0 = None
-        self._callback_list = None
-        self._cancel_message = None
-        self._cancelled_exc = None
-        self._source_traceback = None
+        init_future_state(self)
         if self._loop.get_debug():
             # As the C Future: the whole stack, down to the code creating it.
             self._source_traceback = creation_stack(sys._getframe(1))

@@ -74,7 +74,7 @@ import tether.lowlevel
 from . import _pyversion
 from ._cancellation import install_in_current_run
 from ._executors import ExecutorMixin
-from ._futures import _PENDING, Future, _Waiter, isfuture
+from ._futures import Future, _Waiter, init_future_state, isfuture
 from ._loop_io import LoopIOMixin
 from ._streams import StreamsLoopMixin
 from ._tasks import Task, _pending_tasks, _StepOrigin, iscoroutine
@@ -693,19 +693,10 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
             # asks a subclass's get_debug(), as the C Future does.)
             return Future(loop=self)
         # A plain loop outside debug mode: what the constructor does, without
-        # its call (the same slots, set to the same values).
+        # its call and the debug check.
         future: Future = _new_object(Future)
         future._loop = self
-        future._state = _PENDING
-        future._result = None
-        future._exception = None
-        future._log_tb = False
-        future._callback0 = None
-        future._context0 = None
-        future._callback_list = None
-        future._cancel_message = None
-        future._cancelled_exc = None
-        future._source_traceback = None
+        init_future_state(future)
         return future
 
     def create_task(

@@ -67,6 +67,7 @@ from ._futures import (
     _Waiter,
     creation_stack,
     hide_internal_frames,
+    init_future_state,
     isfuture,
     prime_attribute_names,
     timer_after,
@@ -212,16 +213,7 @@ class Task(Future):
         # (Future.__init__, written out: a call less per task. Every slot is
         # set before anything can fail, so that __del__ and repr() of a
         # half-made task find them.)
-        self._state = _PENDING
-        self._result = None
-        self._exception = None
-        self._log_tb = False
-        self._callback0 = None
-        self._context0 = None
-        self._callback_list = None
-        self._cancel_message = None
-        self._cancelled_exc = None
-        self._source_traceback = None
+        init_future_state(self)
         self._coro = None
         self._ttask = None
         self._waiter = None
