@@ -210,9 +210,9 @@ class Task(Future):
         context: contextvars.Context | None = None,
         eager_start: Any = _NOT_GIVEN,
     ) -> None:
-        # (Future.__init__, written out: a call less per task. Every slot is
-        # set before anything can fail, so that __del__ and repr() of a
-        # half-made task find them.)
+        # (Future.__init__'s state; its loop and debug handling follow below.
+        # Every slot is set before anything can fail, so that __del__ and
+        # repr() of a half-made task find them.)
         init_future_state(self)
         self._coro = None
         self._ttask = None
