@@ -37,7 +37,7 @@ formatting helpers, so it reads exactly as the running Python's.
 **Tracebacks.** ``await fut`` re-raises the future's exception from this
 module's frames (``__await__``, ``result``), which the C Future does not
 have. Where an exception is *stored* (``set_exception``, a task ending with
-an error), those frames are taken out of its traceback again
+an error or cancelled), those frames are taken out of its traceback again
 (:func:`hide_internal_frames`), so what is later logged or re-raised reads
 as under stock asyncio. (An exception caught right at the ``await`` still
 shows them.)
