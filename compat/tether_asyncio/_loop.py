@@ -299,7 +299,15 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
         non-thread-safe call while the loop runs: it is deferred.)"""
         return self._stepping and _get_ident() == self._thread_id
 
-    def _step(self) -> None:
+    def _keep_stepping(self) -> bool:
+        # Whether one step of run_forever() goes on to its next iteration
+        # without returning here: run_forever() would only check these and
+        # step again. Work deferred meanwhile (call_soon_threadsafe from
+        # another thread) ends the step, so that _step() queues it ahead of
+        # the next iteration's I/O events, as asyncio's loop does.
+        return not self._stopping and self._raise_after_step is None and not self._deferred
+
+    def _step(self, keep_going: Callable[[], bool] | None = None) -> None:
         if self._deferred and self._ready:
             # Deferred operations join the run queue before this step's I/O
             # wait, so they run ahead of its I/O events, as in asyncio.
@@ -308,7 +316,7 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
         block = 0.0 if (self._deferred or not self._ready) else inf
         self._stepping = True
         try:
-            alive = self._run.step(block)
+            alive = self._run.step(block, keep_going)
         finally:
             self._stepping = False
         if not alive:  # pragma: no cover - the main task never returns
@@ -436,8 +444,9 @@ class TetherLoop(ExecutorMixin, LoopIOMixin, StreamsLoopMixin, _LoopBase):
                 # (Not inlined: debug mode's source tracebacks, cut at
                 # asyncio's DEBUG_STACK_DEPTH frames, rely on this frame
                 # depth to reach exactly the program's outermost frame.)
+                keep_stepping = self._keep_stepping
                 while True:
-                    self._step()
+                    self._step(keep_stepping)
                     if self._stopping:
                         break
         finally:

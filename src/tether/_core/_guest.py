@@ -229,6 +229,7 @@ class SteppedRun:
         def wrapper(signum: int, frame: types.FrameType | None) -> None:
             if self._in_step and ki_protection_enabled(frame):
                 self._pending_sigint = functools.partial(handler_fn, signum, None)
+                self._runner.keep_stepping = None  # (the step ends after this iteration)
                 with contextlib.suppress(RuntimeError):  # the run is finishing
                     self._runner.entry_queue.run_sync_soon(_nothing, idempotent=True)
                 return
@@ -274,10 +275,21 @@ class SteppedRun:
             # whatever the block scheduled is taken into account.)
             ctx.__dict__.pop("runner", None)
 
-    def step(self, max_block: float = inf) -> bool:
+    def step(
+        self, max_block: float = inf, keep_going: Callable[[], bool] | None = None
+    ) -> bool:
         """Run one iteration, blocking in the I/O wait for at most
         ``max_block`` seconds (less if the run has something due sooner;
         zero or less: not at all).
+
+        With ``keep_going``, the step goes on with further iterations, each
+        one as a step would make it (an I/O wait, again capped by
+        ``max_block``, then the timers, then a batch), for as long as
+        ``keep_going()`` returns True when an iteration ends. It is called
+        inside the run, once per iteration, and must not raise. A step also
+        ends once a SIGINT handler waits to be run (see :meth:`sigint_guard`).
+        This spares a driver that only checks a flag between iterations a
+        return to it per iteration.
 
         Returns False once the run is done.
         """
@@ -293,12 +305,14 @@ class SteppedRun:
                 # at the start of the first step, before any task has run.
                 self._started = True
                 self._gen.send(None)
-            # One iteration. The generator polls for I/O itself when the
-            # poll would not block; otherwise it yields how long to wait
-            # (at most max_block) and we make the wait here, outside it.
+            # One iteration (or, with keep_going, as many as it allows). The
+            # generator polls for I/O itself when the poll would not block;
+            # otherwise it yields how long to wait (at most max_block) and we
+            # make the wait here, outside it.
+            self._runner.keep_stepping = keep_going
             timeout = self._gen.send(max_block)
-            if timeout != STEP_DONE:
-                self._gen.send(self._runner.io_manager.get_events(timeout))
+            while timeout != STEP_DONE:
+                timeout = self._gen.send(self._runner.io_manager.get_events(timeout))
         except StopIteration:
             self._done = True
             return False
@@ -306,6 +320,7 @@ class SteppedRun:
             self._done = True
             raise
         finally:
+            self._runner.keep_stepping = None
             self._in_step = False
             if self._pending_sigint is not None:
                 self._run_pending_sigint()

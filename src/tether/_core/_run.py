@@ -226,6 +226,9 @@ class Runner:
         # run between steps (see unrolled_run).
         self.steps_per_io_poll = _STEPS_PER_IO_POLL
         self.stepped = False
+        # A stepped run's current step goes on to its next iteration without
+        # returning to the driver while this returns True (see SteppedRun.step).
+        self.keep_stepping: Callable[[], bool] | None = None
         # A stepped run's after_io_wait hook (see open_stepped_run).
         self.after_io_wait_hook: Callable[[], object] | None = None
         # Set (after the write) by force_wakeup: the wake-up socket may hold a
@@ -688,7 +691,7 @@ def unrolled_run(
                 # checked below.
                 pass
             else:
-                if stepped:
+                if stepped and (runner.keep_stepping is None or not runner.keep_stepping()):
                     # Between two steps the thread is outside the run; the
                     # driver's next step() resumes here with its max_block.
                     if sniff is not None:

@@ -771,6 +771,38 @@ def test_sigint_guard_defers_the_handler_out_of_tether_code() -> None:
     assert run.outcome.unwrap() is None
 
 
+def test_sigint_guard_ends_a_step_that_keeps_going() -> None:
+    calls: list[str] = []
+    progress: list[int] = []
+    at_interrupt: list[list[int]] = []
+
+    async def main() -> None:
+        lowlevel.schedule_callback(signal.raise_signal, signal.SIGINT)
+        for i in range(5):
+            await tether.sleep(0)
+            progress.append(i)
+
+    previous = signal.signal(signal.SIGINT, _recording_sigint_handler(calls))
+    run = lowlevel.open_stepped_run(main, deliver_keyboard_interrupt=False)
+    try:
+        with run.sigint_guard():
+            while True:
+                try:
+                    if not run.step(0, lambda: True):
+                        break
+                except _Interrupted:
+                    at_interrupt.append(list(progress))
+    finally:
+        run.close()
+        signal.signal(signal.SIGINT, previous)
+    # The handler ran right after the iteration the signal landed in, not
+    # once the step had run the whole program.
+    assert calls == ["handler"]
+    assert len(at_interrupt) == 1
+    assert len(at_interrupt[0]) <= 1
+    assert progress == [0, 1, 2, 3, 4]
+
+
 def test_sigint_guard_between_steps_calls_the_handler_at_once() -> None:
     calls: list[str] = []
     previous = signal.signal(signal.SIGINT, _recording_sigint_handler(calls))

@@ -81,6 +81,62 @@ def test_after_io_wait_hook_runs_once_per_step_inside_the_run() -> None:
     assert sum("task" in step for step in steps) == 3
 
 
+def test_a_step_goes_on_while_keep_going_says_so() -> None:
+    log: list[str] = []
+    allowed = [2]
+
+    def hook() -> None:
+        log.append("iteration")
+
+    def keep_going() -> bool:
+        assert lowlevel.in_tether_run()  # (called inside the run)
+        log.append("asked")
+        allowed[0] -= 1
+        return allowed[0] >= 0
+
+    async def main() -> None:
+        for i in range(6):
+            log.append(f"task {i}")
+            await lowlevel.checkpoint()
+
+    run = lowlevel.open_stepped_run(main, after_io_wait=hook)
+    try:
+        run.step(0)  # the first step starts the run
+        log.clear()
+        assert run.step(0, keep_going)
+        assert not lowlevel.in_tether_run()
+        # Three iterations in one call: keep_going was asked after the first
+        # and the second (yes), and after the third (no).
+        assert log == [
+            "iteration", "task 0", "asked",
+            "iteration", "task 1", "asked",
+            "iteration", "task 2", "asked",
+        ]  # fmt: skip
+        log.clear()
+        assert run.step(0)  # without keep_going: one iteration, as ever
+        assert log == ["iteration", "task 3"]
+        assert not run.step(0, lambda: True)  # on to the end of the run
+    finally:
+        run.close()
+    assert run.outcome.unwrap() is None
+
+
+def test_a_step_that_keeps_going_blocks_in_the_io_wait_each_time_it_must() -> None:
+    async def main() -> str:
+        for _ in range(3):
+            await tether.sleep(0.01)  # each an I/O wait, made by step()
+        return "slept"
+
+    run = lowlevel.open_stepped_run(main)
+    try:
+        with _PollCounter(run) as polls:
+            assert not run.step(1.0, lambda: True)  # one call: the whole run
+        assert sum(timeout > 0 for timeout in polls.timeouts) >= 3
+    finally:
+        run.close()
+    assert run.outcome == outcome.Value("slept")
+
+
 def test_after_io_wait_hook_schedules_into_the_same_step() -> None:
     seen: list[str] = []
     pending: list[str] = []
