@@ -159,9 +159,10 @@ class SteppedRun:
 
     This is what an event-loop-compatibility layer needs to implement
     "run until this completes, then stop, and carry on later":
-    :meth:`step` performs exactly one iteration of the loop (the I/O wait,
-    capped by ``max_block``, then the timers, then one batch of ready
-    tasks), and the run's tasks simply stay asleep between calls. Create
+    :meth:`step` performs one iteration of the loop (the I/O wait, capped by
+    ``max_block``, then the timers, then one batch of ready tasks), or as
+    many as its ``keep_going`` allows, and the run's tasks simply stay
+    asleep between calls. Create
     one with :func:`open_stepped_run`; always finish with :meth:`close`.
 
     Between steps the calling thread is *not* inside the run: tether's
