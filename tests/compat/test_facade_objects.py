@@ -19,22 +19,12 @@ import tether_asyncio
 from tether_asyncio import _futures
 
 if TYPE_CHECKING:
-    from collections.abc import Coroutine, Iterator
+    from collections.abc import Coroutine
     from types import ModuleType
 
 BACKENDS = [asyncio, tether_asyncio]
 IDS = ["stock", "facade"]
 
-
-@pytest.fixture
-def no_gc() -> Iterator[None]:
-    """Only reference counting frees objects."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _idle_task_bytes(n: int) -> float:

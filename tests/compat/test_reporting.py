@@ -15,7 +15,7 @@ import sys
 import threading
 import warnings
 import weakref
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import pytest
 
@@ -23,23 +23,10 @@ import tether
 import tether_asyncio
 from tether_asyncio import _pyversion
 
-if TYPE_CHECKING:
-    from collections.abc import Iterator
-
 Context = dict[str, Any]
 
 var: contextvars.ContextVar[str] = contextvars.ContextVar("var", default="outside")
 
-
-@pytest.fixture
-def no_gc() -> Iterator[None]:
-    """Only reference counting frees objects (as the reports' timing needs)."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _recorder(seen: list[Context]) -> Any:

@@ -8,7 +8,6 @@ timer no longer matters) on the facade."""
 from __future__ import annotations
 
 import asyncio
-import gc
 import weakref
 from typing import TYPE_CHECKING, Any
 
@@ -18,22 +17,12 @@ import tether_asyncio
 from tether.testing import MockClock
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Coroutine, Iterator
+    from collections.abc import Callable, Coroutine
     from types import ModuleType
 
 BACKENDS = [asyncio, tether_asyncio]
 IDS = ["stock", "facade"]
 
-
-@pytest.fixture
-def no_gc() -> Iterator[None]:
-    """Only reference counting frees objects."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 def _run_virtual(main: Callable[[], Coroutine[Any, Any, Any]]) -> Any:

@@ -5,10 +5,8 @@ does with many cancelled ones."""
 from __future__ import annotations
 
 import contextvars
-import gc
 import math
 import weakref
-from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,9 +14,6 @@ import tether
 from tether import lowlevel
 from tether.lowlevel import CallbackHandle, schedule_callback, schedule_callback_at
 from tether.testing import MockClock, wait_all_tasks_blocked
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 
 def test_scheduling_a_callback_outside_a_run_is_an_error() -> None:
@@ -118,16 +113,6 @@ async def test_timer_deadline_must_be_a_real_number() -> None:
     await wait_all_tasks_blocked()
     assert trace == ["int"]
 
-
-@pytest.fixture
-def no_gc() -> Iterator[None]:
-    """Only reference counting frees objects."""
-    gc.collect()
-    gc.disable()
-    try:
-        yield
-    finally:
-        gc.enable()
 
 
 class _Payload:
